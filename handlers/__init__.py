@@ -1,0 +1,16 @@
+"""Every behaviour of the bot, registered here, in order. Order matters: first match wins."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.config import Settings
+from bot.router import Place, Route
+from handlers.faq import FaqResponder
+
+
+def build_routes(settings: Settings) -> list[Route[Any]]:
+    faq = FaqResponder(settings.faq)
+    return [
+        Route("faq", faq.matches, faq.answer, place=Place.ANYWHERE),
+    ]

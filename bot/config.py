@@ -1,0 +1,163 @@
+"""Typed configuration: config.toml validated by one pydantic model per section.
+
+A bad file stops start-up with one message naming the file, the line and the field
+(`ConfigError`), so a secretary editing config.toml by hand sees exactly what to fix.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from bot.toml_lines import line_of
+
+ENDPOINT_ENV = "WECHATY_PUPPET_SERVICE_ENDPOINT"
+TOKEN_ENV = "WECHATY_PUPPET_SERVICE_TOKEN"
+
+
+class Section(BaseModel):
+    # A misspelt key is a mistake to report, not a setting to ignore silently.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class GeneralSettings(Section):
+    timezone: str = "Asia/Shanghai"
+    log_level: str = "INFO"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"unknown timezone {value!r}, e.g. 'Asia/Shanghai'") from error
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class GatewaySettings(Section):
+    """Where the Wechaty puppet-service gateway is. Empty endpoint: the built-in simulator."""
+
+    endpoint: str = ""
+    token: str = ""
+    rpc_timeout_seconds: Annotated[float, Field(gt=0)] = 10.0
+    # The gateway is pinged (ding) after this much silence; no dong within ding_timeout
+    # means it is hung. 10 + 10 keeps detection under the 30 s the bot promises.
+    idle_ding_seconds: Annotated[float, Field(gt=0)] = 10.0
+    ding_timeout_seconds: Annotated[float, Field(gt=0)] = 10.0
+    reconnect_min_seconds: Annotated[float, Field(gt=0)] = 1.0
+    reconnect_max_seconds: Annotated[float, Field(gt=0)] = 60.0
+
+    @field_validator("endpoint")
+    @classmethod
+    def _host_and_port(cls, value: str) -> str:
+        if value and (":" not in value or not value.rsplit(":", 1)[1].isdigit()):
+            raise ValueError(f"expected host:port, e.g. '127.0.0.1:8788', got {value!r}")
+        return value
+
+
+class GroupSettings(Section):
+    """A group the bot serves, by WeChat id, or by topic until its id is known."""
+
+    id: str = ""
+    topic: str = ""
+
+    @model_validator(mode="after")
+    def _id_or_topic(self) -> GroupSettings:
+        if not self.id and not self.topic:
+            raise ValueError("a group needs an id (e.g. '12345678@chatroom') or a topic")
+        return self
+
+
+class RoleSettings(Section):
+    """People are identified by WeChat id, never by display name."""
+
+    secretaries: list[str] = []
+    admins: list[str] = []
+
+
+class FaqEntry(Section):
+    key: str
+    keywords: Annotated[list[str], Field(min_length=1)]
+    answer: Annotated[str, Field(min_length=1)]
+
+
+class FaqSettings(Section):
+    # The same answer is not repeated in a group within this many seconds
+    # (unless the asker @-mentions the bot).
+    cooldown_seconds: Annotated[float, Field(ge=0)] = 300.0
+    combined_keywords: list[str] = []
+    combined_title: str = "联系方式："
+    entries: list[FaqEntry] = []
+
+
+class SendingSettings(Section):
+    """The outbox's limits. Defaults follow the 'safe mode' that keeps accounts unrestricted."""
+
+    rate_limit: bool = True
+    messages_per_minute: Annotated[float, Field(gt=0)] = 40.0
+    per_chat_interval_seconds: Annotated[float, Field(ge=0)] = 3.0
+    jitter_seconds: Annotated[float, Field(ge=0)] = 2.0
+    max_attempts: Annotated[int, Field(ge=1)] = 4
+    retry_base_seconds: Annotated[float, Field(ge=0)] = 1.0
+    max_text_length: Annotated[int, Field(gt=0)] = 2000
+
+
+class StorageSettings(Section):
+    data_dir: str = "data"
+
+
+class Settings(Section):
+    general: GeneralSettings = GeneralSettings()
+    gateway: GatewaySettings = GatewaySettings()
+    groups: Annotated[list[GroupSettings], Field(min_length=1)]
+    roles: RoleSettings = RoleSettings()
+    faq: FaqSettings = FaqSettings()
+    sending: SendingSettings = SendingSettings()
+    storage: StorageSettings = StorageSettings()
+
+    @property
+    def uses_simulator(self) -> bool:
+        return not self.gateway.endpoint
+
+
+class ConfigError(Exception):
+    """A configuration problem, worded for the person who edits config.toml."""
+
+
+def load_settings(path: Path, environ: dict[str, str] | None = None) -> Settings:
+    """Read, validate and return the settings; the gateway's env variables override the file."""
+    env = os.environ if environ is None else environ
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read the file ({error.strerror})") from None
+    try:
+        raw: dict[str, Any] = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        # tomllib's message already ends with "(at line N, column M)".
+        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+
+    gateway = raw.setdefault("gateway", {})
+    if isinstance(gateway, dict):
+        if env.get(ENDPOINT_ENV):
+            gateway["endpoint"] = env[ENDPOINT_ENV]
+        if env.get(TOKEN_ENV):
+            gateway["token"] = env[TOKEN_ENV]
+
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as error:
+        first = error.errors()[0]
+        location = tuple(first["loc"])
+        field = ".".join(str(part) for part in location)
+        line = line_of(text, location)
+        raise ConfigError(f"{path}, line {line}, field '{field}': {first['msg']}") from None

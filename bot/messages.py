@@ -1,0 +1,52 @@
+"""Plain data at the edges: what came in from WeChat and what goes out.
+
+Handlers see only these, never wechaty objects, so wechaty's quirks stay in bot/gateway.py.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+class MessageKind(enum.Enum):
+    TEXT = "text"
+    STICKER = "sticker"
+    IMAGE = "image"
+    RED_ENVELOPE = "red_envelope"
+    TRANSFER = "transfer"
+    URL = "url"
+    RECALLED = "recalled"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class Incoming:
+    message_id: str
+    talker_id: str
+    text: str
+    kind: MessageKind
+    time: datetime
+    room_id: str | None = None
+    mention_ids: tuple[str, ...] = ()
+    mentions_bot: bool = False
+
+    @property
+    def chat_id(self) -> str:
+        """Where a reply goes: the group, or the talker in a private chat."""
+        return self.room_id or self.talker_id
+
+    @property
+    def in_group(self) -> bool:
+        return self.room_id is not None
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    chat_id: str
+    text: str
+    mention_ids: tuple[str, ...] = ()
+    # Who or what asked for it, for the log and for failure reports.
+    reason: str = ""
+    created: float = field(default=0.0, compare=False)

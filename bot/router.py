@@ -1,0 +1,106 @@
+"""Routing: each incoming message goes to the first route whose rule accepts it.
+
+A route is a rule (where, who, what) plus one small async handler. Routes are registered in
+one place, in order (handlers/__init__.py). A message triggers one behaviour unless a route
+says `stop=False`. A handler that raises is logged with its traceback; the bot goes on.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
+
+from bot.config import RoleSettings
+from bot.messages import Incoming, Outgoing
+
+log = logging.getLogger("bot.router")
+
+T = TypeVar("T")
+
+
+class Place(enum.Flag):
+    GROUP = enum.auto()
+    PRIVATE = enum.auto()
+    ANYWHERE = GROUP | PRIVATE
+
+
+class Role(enum.IntEnum):
+    """Each role may do what the roles below it may do."""
+
+    MEMBER = 0
+    SECRETARY = 1
+    ADMIN = 2
+
+
+def role_of(talker_id: str, roles: RoleSettings) -> Role:
+    if talker_id in roles.admins:
+        return Role.ADMIN
+    if talker_id in roles.secretaries:
+        return Role.SECRETARY
+    return Role.MEMBER
+
+
+class Sender(Protocol):
+    async def send(self, message: Outgoing) -> None: ...
+
+
+class Context:
+    """What a handler may use: replying goes through the outbox, like every send."""
+
+    def __init__(self, outbox: Sender, roles: RoleSettings) -> None:
+        self.outbox = outbox
+        self.roles = roles
+
+    async def reply(self, message: Incoming, text: str) -> None:
+        """Answer where the message was written; in a group, @-mention the asker."""
+        mentions = (message.talker_id,) if message.in_group else ()
+        await self.outbox.send(
+            Outgoing(message.chat_id, text, mentions, reason=f"reply to {message.message_id}")
+        )
+
+
+Matcher = Callable[[Incoming], T | None]
+Handler = Callable[[Incoming, Context, T], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Route(Generic[T]):
+    """`match` returns what the handler needs (truthy), or None when the route does not apply."""
+
+    name: str
+    match: Matcher[T]
+    handle: Handler[T]
+    place: Place = Place.ANYWHERE
+    role: Role = Role.MEMBER
+    stop: bool = True
+
+    def accepts_place(self, message: Incoming) -> bool:
+        return bool(self.place & (Place.GROUP if message.in_group else Place.PRIVATE))
+
+
+class Router:
+    def __init__(self, routes: Sequence[Route[Any]], context: Context) -> None:
+        self.routes = list(routes)
+        self.context = context
+
+    async def dispatch(self, message: Incoming) -> list[str]:
+        """Run the handlers the message triggers; returns their route names."""
+        role = role_of(message.talker_id, self.context.roles)
+        triggered: list[str] = []
+        for route in self.routes:
+            if not route.accepts_place(message) or role < route.role:
+                continue
+            found = route.match(message)
+            if found is None:
+                continue
+            triggered.append(route.name)
+            try:
+                await route.handle(message, self.context, found)
+            except Exception:
+                log.exception("handler %s failed on message %s", route.name, message.message_id)
+            if route.stop:
+                break
+        return triggered

@@ -1,0 +1,34 @@
+"""Normalising what members type, so 電話？ and 电话? read the same."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import opencc
+
+_to_simplified = opencc.OpenCC("t2s")
+# WeChat's built-in smileys arrive as text codes such as [强] or [玫瑰].
+_SMILEY_CODE = re.compile(r"\[[^\[\]\s]{1,6}\]")
+_MENTION = re.compile(r"@[^\s\u2005@]{1,30}[\s\u2005]")
+
+
+def to_simplified(text: str) -> str:
+    return str(_to_simplified.convert(text))
+
+
+def _is_decoration(char: str) -> bool:
+    """Emoji, pictographs, variation selectors and joiners: they carry no words."""
+    category = unicodedata.category(char)
+    return category in ("So", "Sk", "Cf", "Mn", "Cs", "Co") or char.isspace()
+
+
+@lru_cache(maxsize=4096)
+def normalize(text: str) -> str:
+    """Simplified, half-width, lower-case, without spaces, emoji, smiley codes or @names."""
+    text = _MENTION.sub(" ", text + " ")
+    text = unicodedata.normalize("NFKC", text)
+    text = _SMILEY_CODE.sub("", text)
+    text = to_simplified(text).lower()
+    return "".join(char for char in text if not _is_decoration(char))

@@ -1,0 +1,246 @@
+"""Every workaround python-wechaty 0.10.7 needs, in one place. Import it before any wechaty module.
+
+python-wechaty's last release (2022) no longer works as installed today. Each fix below is
+named, says why, and has its own test in tests/test_wechaty_compat.py:
+
+1. import on Python 3.11: `PuppetOptions` is used as a dataclass default and 3.11 rejects
+   unhashable defaults; it gets a `__hash__` (pyee<9 and urllib3<2 are pinned in pyproject).
+2. field drift: the 1.x gateway moved the optional strings of RoomAnnounce, RoomTopic and
+   ContactAlias (requests: field 2 -> 3, replies: field 1 -> 2). We send and read both layouts,
+   so `room.announce`, `room.topic(new)` and `contact.alias()` work on old and new gateways.
+3. unknown message types: the client maps wire types through a 16-entry list and raises
+   IndexError for the 1.x gateway's Post/System (16+); they become UNSPECIFIED instead.
+4. deadlines: the stubs set no deadline, so a hung gateway blocks forever; every unary call
+   gets one (the event stream stays open-ended; the gateway watchdog covers it).
+5. connecting: `_init_puppet` pings the endpoint with a blocking telnetlib call (removed in
+   Python 3.13) and may ask a public server for the endpoint; we connect directly.
+6. logging: wechaty loggers install their own handlers, ignore the root logger and read an
+   inverted WECHATY_LOG; they are routed into our logging at WARNING.
+
+What we avoid rather than patch: the `Wechaty` class (its plugin manager starts an APScheduler
+with a job store in .wechaty/ and a web server on port 5000, reconnects with a hard-coded
+60 s sleep and crashes after longer outages, and keeps every message id forever). The bot
+drives `PuppetService`, python-wechaty's gRPC client, directly (see bot/gateway.py).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import betterproto
+import wechaty_puppet.schemas.puppet as _puppet_schema
+
+# Fix 1 must run before anything imports `wechaty` (WechatyOptions has a PuppetOptions default).
+_puppet_schema.PuppetOptions.__hash__ = object.__hash__
+
+import wechaty_puppet_service.puppet as _service  # noqa: E402
+from grpclib.client import Channel  # noqa: E402
+from grpclib.const import Status  # noqa: E402
+from grpclib.exceptions import GRPCError  # noqa: E402
+from wechaty_grpc.wechaty import PuppetStub  # noqa: E402
+from wechaty_grpc.wechaty.puppet import MessageType  # noqa: E402
+from wechaty_puppet import PuppetOptions  # noqa: E402
+from wechaty_puppet_service import PuppetService  # noqa: E402
+from wechaty_puppet_service.utils import extract_host_and_port  # noqa: E402
+
+__all__ = [
+    "MessageType",
+    "PuppetService",
+    "listen_for_events",
+    "new_puppet",
+    "open_session",
+    "route_wechaty_logging",
+]
+
+WECHATY_LOGGER_PREFIXES = ("Wechaty", "PuppetService", "wechaty")
+
+
+# --- fix 2: field drift ---------------------------------------------------------------
+# Each message carries the old wrapped field and the new plain one; a gateway reads the
+# layout it knows and ignores the other (unknown fields are skipped in protobuf).
+
+
+@dataclass(eq=False, repr=False)
+class RoomAnnounceRequest(betterproto.Message):
+    id: str = betterproto.string_field(1)
+    text_old: str | None = betterproto.message_field(2, wraps=betterproto.TYPE_STRING)
+    text: str = betterproto.string_field(3)
+
+
+@dataclass(eq=False, repr=False)
+class RoomAnnounceResponse(betterproto.Message):
+    text_old: str | None = betterproto.message_field(1, wraps=betterproto.TYPE_STRING)
+    text_new: str = betterproto.string_field(2)
+
+
+@dataclass(eq=False, repr=False)
+class RoomTopicRequest(betterproto.Message):
+    id: str = betterproto.string_field(1)
+    topic_old: str | None = betterproto.message_field(2, wraps=betterproto.TYPE_STRING)
+    topic: str = betterproto.string_field(3)
+
+
+@dataclass(eq=False, repr=False)
+class RoomTopicResponse(betterproto.Message):
+    topic_old: str | None = betterproto.message_field(1, wraps=betterproto.TYPE_STRING)
+    topic_new: str = betterproto.string_field(2)
+
+
+@dataclass(eq=False, repr=False)
+class ContactAliasRequest(betterproto.Message):
+    id: str = betterproto.string_field(1)
+    alias_old: str | None = betterproto.message_field(2, wraps=betterproto.TYPE_STRING)
+    alias: str = betterproto.string_field(3)
+
+
+@dataclass(eq=False, repr=False)
+class ContactAliasResponse(betterproto.Message):
+    alias_old: str | None = betterproto.message_field(1, wraps=betterproto.TYPE_STRING)
+    alias_new: str = betterproto.string_field(2)
+
+
+@dataclass(frozen=True)
+class _TextReply:
+    """What PuppetService reads from the stub's reply: one optional string per RPC."""
+
+    text: str | None = None
+    topic: str | None = None
+    alias: str | None = None
+
+
+def _either(new: str, old: str | None) -> str | None:
+    return new or old
+
+
+async def _room_announce(self: PuppetStub, *, id: str = "", text: str | None = None) -> _TextReply:
+    request = RoomAnnounceRequest(id=id)
+    if text is not None:
+        request.text_old, request.text = text, text
+    reply = await self._unary_unary("/wechaty.Puppet/RoomAnnounce", request, RoomAnnounceResponse)
+    return _TextReply(text=_either(reply.text_new, reply.text_old))
+
+
+async def _room_topic(self: PuppetStub, *, id: str = "", topic: str | None = None) -> _TextReply:
+    request = RoomTopicRequest(id=id)
+    if topic is not None:
+        request.topic_old, request.topic = topic, topic
+    reply = await self._unary_unary("/wechaty.Puppet/RoomTopic", request, RoomTopicResponse)
+    return _TextReply(topic=_either(reply.topic_new, reply.topic_old))
+
+
+async def _contact_alias(
+    self: PuppetStub, *, id: str = "", alias: str | None = None
+) -> _TextReply:
+    request = ContactAliasRequest(id=id)
+    if alias is not None:
+        request.alias_old, request.alias = alias, alias
+    reply = await self._unary_unary("/wechaty.Puppet/ContactAlias", request, ContactAliasResponse)
+    return _TextReply(alias=_either(reply.alias_new, reply.alias_old))
+
+
+PuppetStub.room_announce = _room_announce
+PuppetStub.room_topic = _room_topic
+PuppetStub.contact_alias = _contact_alias
+
+
+async def _room_topic_get_or_set(
+    self: PuppetService, room_id: str, new_topic: str | None = None
+) -> str | None:
+    # python-wechaty's room_topic() drops the reply, so a read returned None.
+    reply = await self.puppet_stub.room_topic(id=room_id, topic=new_topic)
+    return new_topic if new_topic is not None else reply.topic
+
+
+PuppetService.room_topic = _room_topic_get_or_set  # type: ignore[method-assign,assignment]
+
+
+# --- fix 3: message types the 16-entry list does not know --------------------------------
+
+_original_map_message_type = _service._map_message_type
+
+
+def _map_message_type_tolerant(payload: Any) -> Any:
+    if isinstance(payload.type, int) and not 0 <= payload.type <= 15:
+        payload.type = MessageType.MESSAGE_TYPE_UNSPECIFIED
+        return payload
+    return _original_map_message_type(payload)
+
+
+_service._map_message_type = _map_message_type_tolerant  # type: ignore[assignment]
+
+
+# --- fixes 4 and 5: deadlines, and connecting without telnetlib ----------------------------
+
+
+class PuppetStubWithDeadlines(PuppetStub):  # type: ignore[misc]
+    """Unary calls get a deadline; the long-lived event stream keeps none."""
+
+    def __init__(self, channel: Channel, rpc_timeout: float) -> None:
+        super().__init__(channel)
+        self.rpc_timeout = rpc_timeout
+
+    async def _unary_unary(
+        self, route: str, request: Any, response_type: Any, *, timeout: float | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        return await super()._unary_unary(
+            route, request, response_type, timeout=timeout or self.rpc_timeout, **kwargs
+        )
+
+
+def _init_puppet_directly(self: PuppetService) -> None:
+    host, port = extract_host_and_port(self.options.end_point)
+    self.channel = Channel(host=host, port=port)
+    # The puppet-service protocol carries the token as the HTTP/2 :authority.
+    self.channel._authority = self.options.token
+    rpc_timeout = float(self.options.timeout or 10)
+    self._puppet_stub = PuppetStubWithDeadlines(self.channel, rpc_timeout)
+
+
+PuppetService._init_puppet = _init_puppet_directly  # type: ignore[method-assign]
+
+
+async def open_session(puppet: PuppetService) -> None:
+    """Connect and (re)start the puppet, as PuppetService.start() does, minus its event loop.
+
+    PuppetService.start() also raised when the courtesy stop() failed even though start()
+    then worked; only a rejected token is worth failing for there.
+    """
+    puppet._init_puppet()
+    try:
+        await puppet.puppet_stub.stop()
+    except GRPCError as error:
+        if error.status == Status.UNAUTHENTICATED:
+            raise
+    await puppet.puppet_stub.start()
+
+
+async def listen_for_events(puppet: PuppetService) -> None:
+    """python-wechaty's own event loop: decodes each event and emits it to the listeners."""
+    await puppet._listen_for_event()
+
+
+def new_puppet(endpoint: str, token: str, rpc_timeout: float) -> PuppetService:
+    """A PuppetService for one connection attempt (it drops its listeners when stopped)."""
+    options = PuppetOptions()
+    options.end_point = endpoint
+    options.token = token
+    options.timeout = str(rpc_timeout)
+    return PuppetService(options)
+
+
+# --- fix 6: logging -----------------------------------------------------------------------
+
+
+def route_wechaty_logging(level: int = logging.WARNING) -> None:
+    """Send wechaty's loggers through the root logger, quietly (one line per RPC otherwise)."""
+    for name, logger in list(logging.Logger.manager.loggerDict.items()):
+        if isinstance(logger, logging.Logger) and name.startswith(WECHATY_LOGGER_PREFIXES):
+            logger.handlers.clear()
+            logger.propagate = True
+            logger.setLevel(level)
+
+
+route_wechaty_logging()

@@ -1,0 +1,119 @@
+"""FAQ: members ask for the chamber's phone, fax, e-mail, postcode or address; the bot answers.
+
+It answers a question ("电话多少？", "商会地址在哪", a bare "邮编") or anything that @-mentions
+it, never a keyword in passing ("我回头给你打电话"). In a group the same answer is not repeated
+within the cooldown unless the asker @-mentions the bot.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+
+from bot.config import FaqEntry, FaqSettings
+from bot.messages import Incoming, MessageKind
+from bot.router import Context
+from bot.textnorm import normalize
+
+COMBINED_KEY = "contact"
+# A clause is a question if it has a question mark or one of these words.
+QUESTION_WORDS = (
+    "多少", "什么", "啥", "哪", "吗", "么", "几", "请问", "求", "告诉", "给个", "给一下",
+    "发一下", "发个", "问一下", "问下", "麻烦", "咋", "如何", "怎", "有没有", "是不是",
+)
+# Words that may surround a bare keyword ("商会的电话") without making it conversation.
+FILLER = re.compile(r"商会|秘书处|我们|咱们|咱|的|请|一下|呢|呀|啊|吧|了|是")
+CLAUSE_END = re.compile(r"(?<=[,.!?;:。，！？；：、~…])")
+
+
+@dataclass(frozen=True)
+class FaqMatch:
+    keys: tuple[str, ...]
+    answer: str
+
+
+class FaqBook:
+    """The configured entries and how to find them in what members write."""
+
+    def __init__(self, settings: FaqSettings) -> None:
+        self.settings = settings
+        self.combined = FaqEntry(
+            key=COMBINED_KEY,
+            keywords=settings.combined_keywords or [COMBINED_KEY],
+            answer="\n".join([settings.combined_title, *(e.answer for e in settings.entries)]),
+        )
+        entries = [*settings.entries, self.combined] if settings.combined_keywords else [
+            *settings.entries
+        ]
+        # Longest keyword first, so "邮箱地址" is the e-mail, not the address.
+        pairs = [(normalize(word), entry) for entry in entries for word in entry.keywords]
+        self._keywords = sorted(pairs, key=lambda pair: -len(pair[0]))
+
+    def _entries_in(self, clause: str) -> list[FaqEntry]:
+        found: list[FaqEntry] = []
+        for word, entry in self._keywords:
+            if word and word in clause:
+                clause = clause.replace(word, "\0")
+                if entry not in found:
+                    found.append(entry)
+        return found
+
+    @staticmethod
+    def _is_question(clause: str, entries_removed: str) -> bool:
+        if "?" in clause or any(word in clause for word in QUESTION_WORDS):
+            return True
+        rest = FILLER.sub("", entries_removed)
+        return not re.sub(r"[\W_\0]", "", rest)
+
+    def match(self, text: str, mentioned: bool) -> FaqMatch | None:
+        """The entries a message asks for, in the order of the configuration, or None."""
+        normalized = normalize(text)
+        if not normalized:
+            return None
+        wanted: list[FaqEntry] = []
+        for clause in CLAUSE_END.split(normalized):
+            entries = self._entries_in(clause)
+            if not entries:
+                continue
+            removed = clause
+            for word, _ in self._keywords:
+                removed = removed.replace(word, "\0") if word else removed
+            if mentioned or self._is_question(clause, removed):
+                wanted.extend(entry for entry in entries if entry not in wanted)
+        if not wanted:
+            return None
+        return self._answer_for(wanted)
+
+    def _answer_for(self, wanted: list[FaqEntry]) -> FaqMatch:
+        singles = [entry for entry in wanted if entry.key != COMBINED_KEY]
+        if len(singles) < len(wanted) or len(singles) >= 3:
+            return FaqMatch((COMBINED_KEY,), self.combined.answer)
+        ordered = [entry for entry in self.settings.entries if entry in singles]
+        return FaqMatch(
+            tuple(entry.key for entry in ordered), "\n".join(entry.answer for entry in ordered)
+        )
+
+
+class FaqResponder:
+    """Matcher and handler for the router, with the per-group cooldown."""
+
+    def __init__(self, settings: FaqSettings) -> None:
+        self.book = FaqBook(settings)
+        self.cooldown = settings.cooldown_seconds
+        self._last_answered: dict[tuple[str, tuple[str, ...]], float] = {}
+
+    def matches(self, message: Incoming) -> FaqMatch | None:
+        if message.kind is not MessageKind.TEXT:
+            return None
+        return self.book.match(message.text, mentioned=message.mentions_bot)
+
+    async def answer(self, message: Incoming, ctx: Context, found: FaqMatch) -> None:
+        if message.in_group and not message.mentions_bot:
+            key = (message.chat_id, found.keys)
+            now = time.monotonic()
+            last = self._last_answered.get(key)
+            if last is not None and now - last < self.cooldown:
+                return
+            self._last_answered[key] = now
+        await ctx.reply(message, found.answer)
