@@ -1,0 +1,124 @@
+"""Shared fixtures: the simulator (our gateway) and the bot, both real, over loopback gRPC."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import bot.wechaty_compat  # noqa: F401  (before any wechaty import)
+from bot.app import ChamberBot
+from bot.config import Settings, load_settings
+from bot.gateway import Gateway, State
+from bot.router import Route
+from bot.simulator import Simulator, World
+
+REPO = Path(__file__).resolve().parents[1]
+TOKEN = "sim-token"
+PRESIDENTS = "presidents@chatroom"
+TEA = "tea@chatroom"
+BOT_ID = "wxid_chamber_bot"
+BOT_NAME = "商会小助手"
+
+
+def test_settings(endpoint: str, token: str = TOKEN, **sections: dict[str, Any]) -> Settings:
+    """The shipped config.toml pointed at a test gateway, sending without pauses."""
+    shipped = load_settings(REPO / "config.toml", environ={})
+    updates: dict[str, Any] = {
+        "gateway": shipped.gateway.model_copy(update={"endpoint": endpoint, "token": token}),
+        "sending": shipped.sending.model_copy(
+            update={"messages_per_minute": 60_000, "per_chat_interval_seconds": 0,
+                    "jitter_seconds": 0, "retry_base_seconds": 0.05}
+        ),
+    }
+    for name, values in sections.items():
+        updates[name] = getattr(shipped, name).model_copy(update=values)
+    return shipped.model_copy(update=updates)
+
+
+@dataclass
+class StateLog:
+    """Every gateway state change, with the time it happened, to wait on in tests."""
+
+    gateway: Gateway
+    seen: list[tuple[State, str, float]] = field(default_factory=list)
+    _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+
+    def __post_init__(self) -> None:
+        self.gateway.state_listeners.append(self._record)
+
+    def _record(self, state: State, detail: str) -> None:
+        self.seen.append((state, detail, time.monotonic()))
+        asyncio.get_running_loop().create_task(self._notify())
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def wait_for(self, state: State, after: float = 0.0, timeout: float = 10.0
+                       ) -> tuple[str, float]:
+        """The first change to `state` at or after monotonic time `after`."""
+        def found() -> tuple[str, float] | None:
+            for seen_state, detail, at in self.seen:
+                if seen_state is state and at >= after:
+                    return detail, at
+            return None
+
+        async with asyncio.timeout(timeout), self._changed:
+            await self._changed.wait_for(lambda: found() is not None)
+        result = found()
+        assert result is not None
+        return result
+
+
+@dataclass
+class RunningBot:
+    bot: ChamberBot
+    states: StateLog
+    task: asyncio.Task[None]
+
+
+BotStarter = Callable[..., "asyncio.Future[RunningBot] | Any"]
+
+
+@pytest.fixture
+async def simulator() -> AsyncIterator[Simulator]:
+    sim = Simulator(World.presidents_group(), token=TOKEN)
+    await sim.start()
+    yield sim
+    await sim.stop()
+
+
+@pytest.fixture
+async def start_bot() -> AsyncIterator[Callable[..., Any]]:
+    """Start a bot with given settings (and routes); stopped at the end of the test."""
+    running: list[RunningBot] = []
+
+    async def start(settings: Settings, routes: Sequence[Route[Any]] | None = None,
+                    wait_login: bool = True) -> RunningBot:
+        chamber_bot = ChamberBot(settings, routes)
+        states = StateLog(chamber_bot.gateway)
+        task = asyncio.create_task(chamber_bot.run())
+        started = RunningBot(chamber_bot, states, task)
+        running.append(started)
+        if wait_login:
+            async with asyncio.timeout(15):
+                await chamber_bot.gateway.logged_in.wait()
+        return started
+
+    yield start
+    for started in running:
+        await started.bot.stop()
+        async with asyncio.timeout(10):
+            await started.task
+
+
+@pytest.fixture
+async def running_bot(simulator: Simulator, start_bot: Callable[..., Any]) -> RunningBot:
+    started: RunningBot = await start_bot(test_settings(simulator.endpoint))
+    return started

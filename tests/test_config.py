@@ -1,0 +1,115 @@
+"""config.toml: what an admin sees when the file is right, wrong, or overridden by env."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, load_settings
+
+REPO = Path(__file__).resolve().parents[1]
+SHIPPED = REPO / "config.toml"
+
+
+def write_config(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def shipped_with(old: str, new: str, tmp_path: Path) -> Path:
+    text = SHIPPED.read_text(encoding="utf-8")
+    assert old in text
+    return write_config(tmp_path, text.replace(old, new, 1))
+
+
+def line_number_of(path: Path, fragment: str) -> int:
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if fragment in line:
+            return number
+    raise AssertionError(fragment)
+
+
+def test_shipped_config_targets_the_presidents_group_in_shanghai_time() -> None:
+    settings = load_settings(SHIPPED, environ={})
+    assert settings.general.timezone == "Asia/Shanghai"
+    assert [g.topic for g in settings.groups] == ["山西省山东商会会长官方群"]
+    answers = "\n".join(entry.answer for entry in settings.faq.entries)
+    for fact in ("0351-8224667", "sxssdsh@163.com", "030006", "山西省太原市长治路306号火炬创业大厦C座15层"):
+        assert fact in answers
+    assert settings.uses_simulator
+
+
+def test_environment_overrides_endpoint_and_token() -> None:
+    env = {"WECHATY_PUPPET_SERVICE_ENDPOINT": "10.1.2.3:8788", "WECHATY_PUPPET_SERVICE_TOKEN": "t0k"}
+    settings = load_settings(SHIPPED, environ=env)
+    assert settings.gateway.endpoint == "10.1.2.3:8788"
+    assert settings.gateway.token == "t0k"
+    assert not settings.uses_simulator
+
+
+def test_wrong_value_names_file_line_and_field(tmp_path: Path) -> None:
+    path = shipped_with("messages_per_minute = 40", "messages_per_minute = -5", tmp_path)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ={})
+    line = line_number_of(path, "messages_per_minute = -5")
+    assert str(caught.value).startswith(f"{path}, line {line}, field 'sending.messages_per_minute'")
+
+
+def test_misspelt_key_is_reported_not_ignored(tmp_path: Path) -> None:
+    path = shipped_with("cooldown_seconds = 300", "cooldown_secnods = 300", tmp_path)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ={})
+    line = line_number_of(path, "cooldown_secnods")
+    assert f"line {line}, field 'faq.cooldown_secnods'" in str(caught.value)
+
+
+def test_missing_field_in_an_array_table_points_at_that_table(tmp_path: Path) -> None:
+    path = shipped_with('answer = "邮政编码：030006"', "", tmp_path)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ={})
+    # The third [[faq.entries]] table is the postcode one.
+    headers = [n for n, line in enumerate(path.read_text().splitlines(), 1) if line == "[[faq.entries]]"]
+    assert f"line {headers[2]}, field 'faq.entries.2.answer'" in str(caught.value)
+
+
+def test_bad_timezone_and_bad_endpoint(tmp_path: Path) -> None:
+    path = shipped_with('timezone = "Asia/Shanghai"', 'timezone = "Beijing"', tmp_path)
+    with pytest.raises(ConfigError, match=r"line 5, field 'general.timezone'.*Asia/Shanghai"):
+        load_settings(path, environ={})
+    path = shipped_with('endpoint = ""', 'endpoint = "gateway.local"', tmp_path)
+    with pytest.raises(ConfigError, match=r"field 'gateway.endpoint'.*host:port"):
+        load_settings(path, environ={})
+
+
+def test_toml_syntax_error_names_the_parsers_line(tmp_path: Path) -> None:
+    path = shipped_with("[roles]", "[roles", tmp_path)
+    line = line_number_of(path, "[roles")
+    with pytest.raises(ConfigError, match=rf"not valid TOML: .*line {line}"):
+        load_settings(path, environ={})
+
+
+def test_check_command_reports_ok_or_the_error(tmp_path: Path) -> None:
+    ok = subprocess.run([sys.executable, "-m", "bot", "check", "--config", str(SHIPPED)],
+                        capture_output=True, text=True, cwd=REPO, check=False)
+    assert ok.returncode == 0, ok.stderr
+    assert "OK" in ok.stdout and "simulator" in ok.stdout
+
+    path = shipped_with('admins = ["wxid_admin_wang"]', 'admins = "wxid_admin_wang"', tmp_path)
+    bad = subprocess.run([sys.executable, "-m", "bot", "check", "--config", str(path)],
+                         capture_output=True, text=True, cwd=REPO, check=False)
+    line = line_number_of(path, 'admins = "wxid_admin_wang"')
+    assert bad.returncode == 2
+    assert f"{path}, line {line}, field 'roles.admins'" in bad.stderr
+    assert bad.stderr.count("\n") == 1  # one message, no traceback
+
+
+def test_running_with_a_broken_config_stops_before_connecting(tmp_path: Path) -> None:
+    path = write_config(tmp_path, "[[groups]]\n")
+    run = subprocess.run([sys.executable, "-m", "bot", "run", "--config", str(path)],
+                         capture_output=True, text=True, cwd=REPO, check=False, timeout=60)
+    assert run.returncode == 2
+    assert f"{path}, line 1, field 'groups.0'" in run.stderr
