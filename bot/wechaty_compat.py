@@ -15,7 +15,8 @@ named, says why, and has its own test in tests/test_wechaty_compat.py:
 5. connecting: `_init_puppet` pings the endpoint with a blocking telnetlib call (removed in
    Python 3.13) and may ask a public server for the endpoint; we connect directly.
 6. logging: wechaty loggers install their own handlers, ignore the root logger and read an
-   inverted WECHATY_LOG; they are routed into our logging at WARNING.
+   inverted WECHATY_LOG; they are routed into our logging at WARNING, and the line that
+   prints the token in clear is not emitted.
 
 What we avoid rather than patch: the `Wechaty` class (its plugin manager starts an APScheduler
 with a job store in .wechaty/ and a web server on port 5000, reconnects with a hard-coded
@@ -228,7 +229,14 @@ def new_puppet(endpoint: str, token: str, rpc_timeout: float) -> PuppetService:
     options.end_point = endpoint
     options.token = token
     options.timeout = str(rpc_timeout)
-    return PuppetService(options)
+    # Its constructor logs the token in clear at WARNING; tokens do not belong in logs.
+    constructor_log = logging.getLogger("PuppetService")
+    level = constructor_log.level
+    constructor_log.setLevel(logging.ERROR)
+    try:
+        return PuppetService(options)
+    finally:
+        constructor_log.setLevel(level)
 
 
 # --- fix 6: logging -----------------------------------------------------------------------

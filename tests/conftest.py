@@ -26,7 +26,7 @@ BOT_ID = "wxid_chamber_bot"
 BOT_NAME = "商会小助手"
 
 
-def test_settings(endpoint: str, token: str = TOKEN, **sections: dict[str, Any]) -> Settings:
+def settings_for(endpoint: str, token: str = TOKEN, **sections: dict[str, Any]) -> Settings:
     """The shipped config.toml pointed at a test gateway, sending without pauses."""
     shipped = load_settings(REPO / "config.toml", environ={})
     updates: dict[str, Any] = {
@@ -120,5 +120,5 @@ async def start_bot() -> AsyncIterator[Callable[..., Any]]:
 
 @pytest.fixture
 async def running_bot(simulator: Simulator, start_bot: Callable[..., Any]) -> RunningBot:
-    started: RunningBot = await start_bot(test_settings(simulator.endpoint))
+    started: RunningBot = await start_bot(settings_for(simulator.endpoint))
     return started

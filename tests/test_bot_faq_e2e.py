@@ -1,0 +1,108 @@
+"""Members ask, the bot answers: end to end through the simulator with the real client."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+
+from bot.messages import Incoming
+from bot.router import Context, Route
+from bot.simulator import Simulator
+from handlers import build_routes
+from tests.conftest import BOT_ID, PRESIDENTS, TEA, RunningBot, settings_for
+
+PHONE_ANSWER = "电话/传真：0351-8224667"
+POSTCODE_ANSWER = "邮政编码：030006"
+
+
+async def test_group_question_gets_an_answer_mentioning_the_asker(
+    simulator: Simulator, running_bot: RunningBot
+) -> None:
+    await simulator.say("wxid_vp_001", "商会电话多少？", room_id=PRESIDENTS)
+    sent = await simulator.wait_for_sent(timeout=5)
+    assert sent.conversation_id == PRESIDENTS
+    assert sent.text == f"@朱会长\u2005{PHONE_ANSWER}"
+    assert list(sent.mention_ids) == ["wxid_vp_001"]
+
+
+async def test_traditional_fullwidth_and_emoji_questions(
+    simulator: Simulator, running_bot: RunningBot
+) -> None:
+    await simulator.say("wxid_vp_002", "郵政編碼是多少呀？🙏", room_id=PRESIDENTS)
+    sent = await simulator.wait_for_sent(timeout=5)
+    assert sent.text.endswith(POSTCODE_ANSWER)
+    await simulator.say("wxid_vp_003", "  ＥＭＡＩＬ 地址？[微笑]", room_id=PRESIDENTS)
+    sent = await simulator.wait_for_sent(timeout=5)
+    assert sent.text == "@周会长\u2005电子邮件：sxssdsh@163.com"
+
+
+async def test_keyword_in_conversation_gets_no_answer(
+    simulator: Simulator, running_bot: RunningBot
+) -> None:
+    await simulator.say("wxid_vp_001", "我回头给你打电话", room_id=PRESIDENTS)
+    await simulator.say("wxid_vp_002", "邮编？", room_id=PRESIDENTS)
+    # The outbox keeps order: had the first message been answered, it would come first.
+    sent = await simulator.wait_for_sent(timeout=5)
+    assert sent.text.endswith(POSTCODE_ANSWER)
+    assert [s.text for s in simulator.sent] == [sent.text]
+
+
+async def test_same_answer_not_repeated_within_cooldown_unless_mentioned(
+    simulator: Simulator, running_bot: RunningBot
+) -> None:
+    await simulator.say("wxid_vp_001", "电话多少？", room_id=PRESIDENTS)
+    first = await simulator.wait_for_sent(timeout=5)
+    await simulator.say("wxid_vp_002", "電話是多少", room_id=PRESIDENTS)  # within cooldown
+    await simulator.say("wxid_vp_003", "@商会小助手\u2005电话？", room_id=PRESIDENTS,
+                        mention_ids=(BOT_ID,))
+    second = await simulator.wait_for_sent(timeout=5)
+    assert first.text == f"@朱会长\u2005{PHONE_ANSWER}"
+    assert second.text == f"@周会长\u2005{PHONE_ANSWER}"
+    assert len(simulator.sent) == 2
+
+
+async def test_private_chat_question(simulator: Simulator, running_bot: RunningBot) -> None:
+    await simulator.say("wxid_vp_004", "联系方式", room_id=None)
+    sent = await simulator.wait_for_sent(timeout=5)
+    assert sent.conversation_id == "wxid_vp_004"
+    assert sent.room_id in (None, "")
+    assert list(sent.mention_ids) == []
+    assert sent.text.splitlines() == [
+        "山西省山东商会联系方式：",
+        PHONE_ANSWER,
+        "电子邮件：sxssdsh@163.com",
+        POSTCODE_ANSWER,
+        "联系地址：山西省太原市长治路306号火炬创业大厦C座15层",
+    ]
+
+
+async def test_own_messages_and_other_groups_are_ignored(
+    simulator: Simulator, running_bot: RunningBot
+) -> None:
+    # Someone typing on the bot's own phone, and a question in a group the bot does not serve.
+    await simulator.say(BOT_ID, "电话多少？", room_id=PRESIDENTS)
+    await simulator.say("wxid_vp_001", "电话多少？", room_id=TEA)
+    await simulator.say("wxid_vp_005", "邮编多少？", room_id=PRESIDENTS)
+    sent = await simulator.wait_for_sent(timeout=5)
+    assert sent.text == f"@李会长\u2005{POSTCODE_ANSWER}"
+    assert len(simulator.sent) == 1
+
+
+async def test_a_failing_handler_is_logged_and_the_bot_goes_on(
+    simulator: Simulator, start_bot: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def explode(message: Incoming, ctx: Context, found: bool) -> None:
+        raise RuntimeError("handler bug")
+
+    settings = settings_for(simulator.endpoint)
+    boom: Route[bool] = Route("boom", lambda m: True if m.text == "炸" else None, explode)
+    await start_bot(settings, routes=[boom, *build_routes(settings)])
+    with caplog.at_level(logging.ERROR, logger="bot.router"):
+        await simulator.say("wxid_vp_001", "炸", room_id=PRESIDENTS)
+        await simulator.say("wxid_vp_001", "邮编？", room_id=PRESIDENTS)
+        sent = await simulator.wait_for_sent(timeout=5)
+    assert sent.text.endswith(POSTCODE_ANSWER)
+    failure = next(r for r in caplog.records if "handler boom failed" in r.getMessage())
+    assert failure.exc_info is not None and "handler bug" in str(failure.exc_info[1])
