@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Optional
 
 import betterproto
 import wechaty_puppet.schemas.puppet as _puppet_schema
@@ -60,45 +60,48 @@ WECHATY_LOGGER_PREFIXES = ("Wechaty", "PuppetService", "wechaty")
 
 # --- fix 2: field drift ---------------------------------------------------------------
 # Each message carries the old wrapped field and the new plain one; a gateway reads the
-# layout it knows and ignores the other (unknown fields are skipped in protobuf).
+# layout it knows and ignores the other (unknown fields are skipped in protobuf). The new
+# field is a proto3 `optional`, i.e. a one-field oneof: betterproto's `group` gives it
+# presence, so setting an empty announcement still reads as a "set", not a "get".
+# (typing.Optional, not `str | None`: betterproto 1.x inspects the hint with issubclass.)
 
 
 @dataclass(eq=False, repr=False)
 class RoomAnnounceRequest(betterproto.Message):
     id: str = betterproto.string_field(1)
-    text_old: str | None = betterproto.message_field(2, wraps=betterproto.TYPE_STRING)
-    text: str = betterproto.string_field(3)
+    text_old: Optional[str] = betterproto.message_field(2, wraps=betterproto.TYPE_STRING)
+    text: str = betterproto.string_field(3, group="_text")
 
 
 @dataclass(eq=False, repr=False)
 class RoomAnnounceResponse(betterproto.Message):
-    text_old: str | None = betterproto.message_field(1, wraps=betterproto.TYPE_STRING)
+    text_old: Optional[str] = betterproto.message_field(1, wraps=betterproto.TYPE_STRING)
     text_new: str = betterproto.string_field(2)
 
 
 @dataclass(eq=False, repr=False)
 class RoomTopicRequest(betterproto.Message):
     id: str = betterproto.string_field(1)
-    topic_old: str | None = betterproto.message_field(2, wraps=betterproto.TYPE_STRING)
-    topic: str = betterproto.string_field(3)
+    topic_old: Optional[str] = betterproto.message_field(2, wraps=betterproto.TYPE_STRING)
+    topic: str = betterproto.string_field(3, group="_topic")
 
 
 @dataclass(eq=False, repr=False)
 class RoomTopicResponse(betterproto.Message):
-    topic_old: str | None = betterproto.message_field(1, wraps=betterproto.TYPE_STRING)
+    topic_old: Optional[str] = betterproto.message_field(1, wraps=betterproto.TYPE_STRING)
     topic_new: str = betterproto.string_field(2)
 
 
 @dataclass(eq=False, repr=False)
 class ContactAliasRequest(betterproto.Message):
     id: str = betterproto.string_field(1)
-    alias_old: str | None = betterproto.message_field(2, wraps=betterproto.TYPE_STRING)
-    alias: str = betterproto.string_field(3)
+    alias_old: Optional[str] = betterproto.message_field(2, wraps=betterproto.TYPE_STRING)
+    alias: str = betterproto.string_field(3, group="_alias")
 
 
 @dataclass(eq=False, repr=False)
 class ContactAliasResponse(betterproto.Message):
-    alias_old: str | None = betterproto.message_field(1, wraps=betterproto.TYPE_STRING)
+    alias_old: Optional[str] = betterproto.message_field(1, wraps=betterproto.TYPE_STRING)
     alias_new: str = betterproto.string_field(2)
 
 

@@ -1,0 +1,164 @@
+"""One test per python-wechaty workaround in bot/wechaty_compat.py, each against a gateway.
+
+Where it can, a test also shows the unpatched behaviour, so it would fail without the fix.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import subprocess
+import sys
+import telnetlib
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from grpclib.exceptions import GRPCError
+from wechaty_grpc.wechaty import puppet as pb
+
+from bot import wechaty_compat as compat
+from bot.simulator import Simulator, World
+from tests.conftest import BOT_ID, PRESIDENTS, TOKEN, RunningBot
+
+POSTCODE_ANSWER = "邮政编码：030006"
+
+
+async def connected_puppet(sim: Simulator, rpc_timeout: float = 5.0) -> compat.PuppetService:
+    puppet = compat.new_puppet(sim.endpoint, TOKEN, rpc_timeout)
+    await compat.open_session(puppet)
+    return puppet
+
+
+@pytest.fixture(params=["1.x", "0.x"])
+async def any_generation(request: pytest.FixtureRequest) -> AsyncIterator[Simulator]:
+    sim = Simulator(World.presidents_group(), token=TOKEN, generation=request.param)
+    await sim.start()
+    yield sim
+    await sim.stop()
+
+
+def test_fix1_wechaty_imports_on_python_311_only_with_the_fix() -> None:
+    bare = subprocess.run([sys.executable, "-c", "import wechaty"],
+                          capture_output=True, text=True, check=False)
+    assert bare.returncode != 0 and "mutable default" in bare.stderr
+    fixed = subprocess.run(
+        [sys.executable, "-c", "import bot.wechaty_compat, wechaty; print(wechaty.Wechaty.__name__)"],
+        capture_output=True, text=True, check=False,
+    )
+    assert fixed.returncode == 0, fixed.stderr
+    assert fixed.stdout.strip() == "Wechaty"
+
+
+async def test_fix2_announce_topic_and_alias_work_on_old_and_new_gateways(
+    any_generation: Simulator,
+) -> None:
+    sim = any_generation
+    puppet = await connected_puppet(sim)
+    try:
+        await puppet.room_announce(PRESIDENTS, "热烈祝贺我会获评全国“四好”商会！")
+        assert sim.world.rooms[PRESIDENTS].announce == "热烈祝贺我会获评全国“四好”商会！"
+        assert await puppet.room_announce(PRESIDENTS) == "热烈祝贺我会获评全国“四好”商会！"
+
+        await puppet.room_topic(PRESIDENTS, "山西省山东商会会长群")
+        assert sim.world.rooms[PRESIDENTS].topic == "山西省山东商会会长群"
+        assert await puppet.room_topic(PRESIDENTS) == "山西省山东商会会长群"
+
+        await puppet.contact_alias("wxid_vp_001", "朱英海")
+        assert sim.world.contacts["wxid_vp_001"].alias == "朱英海"
+        assert await puppet.contact_alias("wxid_vp_001") == "朱英海"
+    finally:
+        await puppet.stop()
+
+
+async def test_fix2_is_needed_the_stock_request_sets_nothing_on_a_1x_gateway(
+    simulator: Simulator,
+) -> None:
+    puppet = await connected_puppet(simulator)
+    try:
+        stock = pb.RoomAnnounceRequest(id=PRESIDENTS, text="不会生效")
+        await puppet.puppet_stub._unary_unary(
+            "/wechaty.Puppet/RoomAnnounce", stock, pb.RoomAnnounceResponse
+        )
+        assert simulator.world.rooms[PRESIDENTS].announce == ""
+    finally:
+        await puppet.stop()
+
+
+async def test_fix3_message_types_beyond_15_do_not_crash(
+    simulator: Simulator, running_bot: RunningBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    # What python-wechaty alone does with the 1.x gateway's Post (16) and System types:
+    with pytest.raises(IndexError):
+        compat._original_map_message_type(pb.MessagePayloadResponse(id="m", type=16))
+    with caplog.at_level(logging.DEBUG):
+        await simulator.say("wxid_vp_001", "（视频号动态）", room_id=PRESIDENTS, message_type=16)
+        await simulator.say("wxid_vp_001", "邮编？", room_id=PRESIDENTS)
+        assert (await simulator.wait_for_sent(timeout=5)).text.endswith(POSTCODE_ANSWER)
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert simulator.rpc_counts["MessagePayload"] == 2  # the post's payload was loaded too
+
+
+async def test_unknown_and_error_events_do_not_end_the_event_stream(
+    simulator: Simulator, running_bot: RunningBot
+) -> None:
+    await simulator.emit_raw_event(27, '{"payloadType":1,"payloadId":"wxid_vp_001"}')  # DIRTY
+    await simulator.emit_raw_event(99, "{}")  # a type no one knows yet
+    await simulator.emit_raw_event(16, '{"data":"gateway trouble"}')  # ERROR
+    await simulator.say("wxid_vp_001", "邮编？", room_id=PRESIDENTS)
+    assert (await simulator.wait_for_sent(timeout=5)).text.endswith(POSTCODE_ANSWER)
+    assert running_bot.bot.gateway.state.value == "logged in"
+
+
+async def test_fix4_unary_calls_have_deadlines(simulator: Simulator) -> None:
+    puppet = await connected_puppet(simulator, rpc_timeout=0.5)
+    simulator.hang()
+    started = time.monotonic()
+    try:
+        with pytest.raises((TimeoutError, GRPCError)):
+            await puppet.room_list()
+    finally:
+        simulator.resume()
+        await puppet.stop()
+    assert time.monotonic() - started < 3
+
+
+async def test_fix5_connecting_does_not_use_telnet(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_telnet(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("telnetlib used")
+
+    monkeypatch.setattr(telnetlib.Telnet, "open", no_telnet)
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    puppet = compat.new_puppet(f"127.0.0.1:{port}", TOKEN, 2.0)
+    with pytest.raises(OSError):
+        await compat.open_session(puppet)
+
+
+async def test_fix6_wechaty_logs_go_through_ours_without_the_token(
+    simulator: Simulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    compat.route_wechaty_logging()
+    service_log = logging.getLogger("PuppetService")
+    assert service_log.propagate and not service_log.handlers
+    with caplog.at_level(logging.DEBUG):
+        puppet = compat.new_puppet(simulator.endpoint, "secret-token-123", 1.0)
+    assert puppet.options.token == "secret-token-123"
+    assert not any("secret-token-123" in record.getMessage() for record in caplog.records)
+
+
+async def test_replayed_message_ids_are_answered_once(
+    simulator: Simulator, running_bot: RunningBot
+) -> None:
+    # Gateways replay messages after a reconnect; the bot keeps the recent ids (bounded).
+    asked = await simulator.say("wxid_vp_001", "@商会小助手\u2005邮编？", room_id=PRESIDENTS,
+                                mention_ids=(BOT_ID,))
+    await simulator.wait_for_sent(timeout=5)
+    await simulator.emit_raw_event(2, json.dumps({"messageId": asked}))  # MESSAGE, again
+    await simulator.say("wxid_vp_002", "电话？", room_id=PRESIDENTS)
+    assert (await simulator.wait_for_sent(timeout=5)).text.startswith("@黄会长")
+    assert len(simulator.sent) == 2
+    assert running_bot.bot.gateway._seen.capacity <= 20_000
