@@ -4,24 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
+from typing import Any
 
 from bot.config import Settings
 from bot.gateway import Gateway, GatewayUnavailable
 from bot.messages import Incoming
 from bot.outbox import Outbox
-from bot.router import Context, Router
+from bot.router import Context, Route, Router
 from handlers import build_routes
 
 log = logging.getLogger("bot.app")
 
 
 class ChamberBot:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, routes: Sequence[Route[Any]] | None = None) -> None:
         self.settings = settings
         self.gateway = Gateway(settings.gateway, settings.general.tz, self.on_message)
         self.gateway.on_login = self.resolve_groups
         self.outbox = Outbox(settings.sending, self.gateway)
-        self.router = Router(build_routes(settings), Context(self.outbox, settings.roles))
+        routes = build_routes(settings) if routes is None else routes
+        self.router = Router(routes, Context(self.outbox, settings.roles))
         self.served_rooms: set[str] = {group.id for group in settings.groups if group.id}
         self._tasks: list[asyncio.Task[None]] = []
 

@@ -102,6 +102,8 @@ class Gateway:
         self.tz = tz
         self.on_message = on_message
         self.on_login: Callable[[], Awaitable[None]] | None = None
+        # Called on every state change with (state, detail): alerts, status, tests.
+        self.state_listeners: list[Callable[[State, str], None]] = []
         self.state = State.STARTING
         self.state_since = time.time()
         self.last_event_at = 0.0
@@ -202,6 +204,8 @@ class Gateway:
         previous, self.state, self.state_since = self.state, state, time.time()
         suffix = f" ({detail})" if detail else ""
         log.info("gateway: %s -> %s%s", previous.value, state.value, suffix)
+        for listener in self.state_listeners:
+            listener(state, detail)
 
     # --- liveness -------------------------------------------------------------------------
 
