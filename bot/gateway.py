@@ -257,7 +257,7 @@ class Gateway:
 
     def _on_gateway_error(self, payload: Any) -> None:
         self._on_activity()
-        log.warning("gateway reported an error: %s", getattr(payload, "data", payload))
+        log.warning("gateway reported an error: %s", getattr(payload, "message", payload))
 
     def _on_scan(self, payload: Any) -> None:
         self._on_activity()

@@ -14,7 +14,10 @@ named, says why, and has its own test in tests/test_wechaty_compat.py:
    gets one (the event stream stays open-ended; the gateway watchdog covers it).
 5. connecting: `_init_puppet` pings the endpoint with a blocking telnetlib call (removed in
    Python 3.13) and may ask a public server for the endpoint; we connect directly.
-6. logging: wechaty loggers install their own handlers, ignore the root logger and read an
+6. gateway events: the 1.x gateway sends errors as {"gerror": ...}; python-wechaty required
+   a `data` field and raised inside its event loop, which ended the event stream for good.
+   Event payloads get defaults, and the error payload a `gerror` field.
+7. logging: wechaty loggers install their own handlers, ignore the root logger and read an
    inverted WECHATY_LOG; they are routed into our logging at WARNING, and the line that
    prints the token in clear is not emitted.
 
@@ -44,6 +47,7 @@ from wechaty_grpc.wechaty import PuppetStub  # noqa: E402
 from wechaty_grpc.wechaty.puppet import MessageType  # noqa: E402
 from wechaty_puppet import PuppetOptions  # noqa: E402
 from wechaty_puppet_service import PuppetService  # noqa: E402
+from wechaty_puppet.schemas.base import BaseDataClass  # noqa: E402
 from wechaty_puppet_service.utils import extract_host_and_port  # noqa: E402
 
 __all__ = [
@@ -175,6 +179,34 @@ def _map_message_type_tolerant(payload: Any) -> Any:
 _service._map_message_type = _map_message_type_tolerant  # type: ignore[assignment]
 
 
+# --- fix 6: event payloads with missing or new fields ------------------------------------
+
+
+@dataclass(init=False)
+class EventErrorPayload(BaseDataClass):  # type: ignore[misc]
+    data: str = ""
+    gerror: str = ""  # what the 1.x gateway sends
+
+    @property
+    def message(self) -> str:
+        return self.gerror or self.data
+
+
+@dataclass(init=False)
+class EventReadyPayload(BaseDataClass):  # type: ignore[misc]
+    data: str = ""
+
+
+@dataclass(init=False)
+class EventDongPayload(BaseDataClass):  # type: ignore[misc]
+    data: str = ""
+
+
+# _listen_for_event looks these names up in its module at each event.
+for _payload_class in (EventErrorPayload, EventReadyPayload, EventDongPayload):
+    setattr(_service, _payload_class.__name__, _payload_class)
+
+
 # --- fixes 4 and 5: deadlines, and connecting without telnetlib ----------------------------
 
 
@@ -242,7 +274,7 @@ def new_puppet(endpoint: str, token: str, rpc_timeout: float) -> PuppetService:
         constructor_log.setLevel(level)
 
 
-# --- fix 6: logging -----------------------------------------------------------------------
+# --- fix 7: logging -----------------------------------------------------------------------
 
 
 def route_wechaty_logging(level: int = logging.WARNING) -> None:

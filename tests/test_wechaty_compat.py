@@ -101,15 +101,19 @@ async def test_fix3_message_types_beyond_15_do_not_crash(
     assert simulator.rpc_counts["MessagePayload"] == 2  # the post's payload was loaded too
 
 
-async def test_unknown_and_error_events_do_not_end_the_event_stream(
-    simulator: Simulator, running_bot: RunningBot
+async def test_fix6_unknown_and_error_events_do_not_end_the_event_stream(
+    simulator: Simulator, running_bot: RunningBot, caplog: pytest.LogCaptureFixture
 ) -> None:
     await simulator.emit_raw_event(27, '{"payloadType":1,"payloadId":"wxid_vp_001"}')  # DIRTY
     await simulator.emit_raw_event(99, "{}")  # a type no one knows yet
-    await simulator.emit_raw_event(16, '{"data":"gateway trouble"}')  # ERROR
+    await simulator.emit_raw_event(16, '{"gerror":"gateway trouble"}')  # ERROR, as 1.x sends it
+    await simulator.emit_raw_event(16, '{"data":"older gateways"}')  # ERROR, as 0.x sent it
     await simulator.say("wxid_vp_001", "邮编？", room_id=PRESIDENTS)
     assert (await simulator.wait_for_sent(timeout=5)).text.endswith(POSTCODE_ANSWER)
     assert running_bot.bot.gateway.state.value == "logged in"
+    reported = [r.getMessage() for r in caplog.records if r.name == "bot.gateway"]
+    assert "gateway reported an error: gateway trouble" in reported
+    assert "gateway reported an error: older gateways" in reported
 
 
 async def test_fix4_unary_calls_have_deadlines(simulator: Simulator) -> None:
@@ -138,7 +142,7 @@ async def test_fix5_connecting_does_not_use_telnet(monkeypatch: pytest.MonkeyPat
         await compat.open_session(puppet)
 
 
-async def test_fix6_wechaty_logs_go_through_ours_without_the_token(
+async def test_fix7_wechaty_logs_go_through_ours_without_the_token(
     simulator: Simulator, caplog: pytest.LogCaptureFixture
 ) -> None:
     compat.route_wechaty_logging()
