@@ -1,0 +1,117 @@
+"""The same scenarios against the official gateway (npm wechaty-puppet-service + puppet-mock).
+
+The simulator is ours; this is the truth: the gateway the `wechaty/wechaty` image runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from bot import wechaty_compat as compat
+from bot.gateway import State
+from tests.conftest import BOT_ID, PRESIDENTS, TEA, RunningBot, settings_for
+from tests.official_gateway.harness import OfficialGateway
+
+TOKEN = "insecure_chamber_test"
+PHONE_ANSWER = "电话/传真：0351-8224667"
+POSTCODE_ANSWER = "邮政编码：030006"
+
+
+@pytest.fixture
+async def gateway() -> AsyncIterator[OfficialGateway]:
+    official = OfficialGateway(TOKEN)
+    await official.start()
+    yield official
+    await official.stop()
+
+
+@pytest.fixture
+async def official_bot(gateway: OfficialGateway, start_bot: Any) -> RunningBot:
+    running: RunningBot = await start_bot(settings_for(gateway.endpoint, token=TOKEN))
+    return running
+
+
+async def test_faq_scenario(gateway: OfficialGateway, official_bot: RunningBot) -> None:
+    await gateway.say("wxid_vp_001", "我回头给你打电话", room=PRESIDENTS)  # conversation
+    await gateway.say("wxid_vp_001", "電話多少？", room=PRESIDENTS)  # traditional
+    sent = await gateway.wait_bot_sent(timeout=10)
+    assert sent["conversation"] == PRESIDENTS
+    assert sent["text"] == f"@朱会长\u2005{PHONE_ANSWER}"
+    assert sent["mentions"] == ["wxid_vp_001"]
+
+    await gateway.say("wxid_vp_002", "电话是多少", room=PRESIDENTS)  # within the cooldown
+    await gateway.say("wxid_vp_001", "邮编？", room=TEA)  # a group the bot does not serve
+    await gateway.say(BOT_ID, "电话多少？", room=PRESIDENTS)  # the bot's own account
+    await gateway.say("wxid_vp_003", "邮政编码", room=None)  # private chat
+    sent = await gateway.wait_bot_sent(timeout=10)
+    assert (sent["conversation"], sent["text"]) == ("wxid_vp_003", POSTCODE_ANSWER)
+    assert len(gateway.bot_sent()) == 2
+
+
+async def test_gateway_restarted_under_the_bot(
+    gateway: OfficialGateway, official_bot: RunningBot
+) -> None:
+    killed_at = time.monotonic()
+    await gateway.restart()
+    await official_bot.states.wait_for(State.DISCONNECTED, after=killed_at, timeout=10)
+    await official_bot.states.wait_for(State.LOGGED_IN, after=killed_at, timeout=30)
+    await gateway.say("wxid_vp_004", "邮编？", room=PRESIDENTS)
+    sent = await gateway.wait_bot_sent(timeout=10)
+    assert sent["text"] == f"@张会长\u2005{POSTCODE_ANSWER}"
+
+
+async def test_hung_gateway_detected_within_30_seconds(
+    gateway: OfficialGateway, official_bot: RunningBot
+) -> None:
+    hung_at = time.monotonic()
+    gateway.hang()
+    try:
+        detail, detected_at = await official_bot.states.wait_for(
+            State.DISCONNECTED, after=hung_at, timeout=35)
+    finally:
+        gateway.resume()
+    assert "hung" in detail and detected_at - hung_at < 30
+    await official_bot.states.wait_for(State.LOGGED_IN, after=detected_at, timeout=30)
+    await gateway.say("wxid_vp_005", "邮编？", room=PRESIDENTS)
+    assert (await gateway.wait_bot_sent(timeout=10))["text"].endswith(POSTCODE_ANSWER)
+
+
+async def test_wrong_token_is_a_clear_error(
+    gateway: OfficialGateway, start_bot: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.ERROR, logger="bot.gateway"):
+        running: RunningBot = await start_bot(
+            settings_for(gateway.endpoint, token="insecure_wrong"), wait_login=False)
+        await running.states.wait_for(State.TOKEN_REJECTED, timeout=15)
+    assert any("rejected the token" in r.getMessage() for r in caplog.records)
+    assert not running.task.done()
+
+
+async def test_gateway_error_and_unknown_events_leave_the_bot_listening(
+    gateway: OfficialGateway, official_bot: RunningBot
+) -> None:
+    await gateway.emit("error", {"gerror": "something broke in the puppet"})
+    await gateway.emit("dirty", {"payloadType": 2, "payloadId": "wxid_vp_001"})
+    await gateway.say("wxid_vp_001", "（视频号）", room=PRESIDENTS, message_type="Post")
+    await gateway.say("wxid_vp_002", "邮编？", room=PRESIDENTS)
+    assert (await gateway.wait_bot_sent(timeout=10))["text"].endswith(POSTCODE_ANSWER)
+
+
+async def test_announce_topic_and_alias_through_the_compat_layer(gateway: OfficialGateway) -> None:
+    puppet = compat.new_puppet(gateway.endpoint, TOKEN, 10)
+    await compat.open_session(puppet)
+    try:
+        await puppet.room_announce(PRESIDENTS, "热烈祝贺我会获评2019-2020年度全国“四好”商会！")
+        assert await gateway.announcement(PRESIDENTS) == "热烈祝贺我会获评2019-2020年度全国“四好”商会！"
+        assert await puppet.room_announce(PRESIDENTS) == "热烈祝贺我会获评2019-2020年度全国“四好”商会！"
+        await puppet.room_topic(PRESIDENTS, "山西省山东商会会长群")
+        assert await gateway.topic(PRESIDENTS) == "山西省山东商会会长群"
+        await puppet.contact_alias("wxid_vp_001", "朱英海副会长")
+        assert await puppet.contact_alias("wxid_vp_001") == "朱英海副会长"
+    finally:
+        await puppet.stop()
