@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
+import json
 import logging
 import time
 from collections import OrderedDict
@@ -28,7 +29,7 @@ from grpclib.exceptions import GRPCError
 from bot import wechaty_compat as compat
 from bot.config import GatewaySettings
 from bot.login_qr import show_login_qr
-from bot.messages import Incoming, MessageKind
+from bot.messages import Incoming, MessageKind, Outgoing, OutKind
 
 log = logging.getLogger("bot.gateway")
 
@@ -46,6 +47,7 @@ _KINDS = {
 }
 
 MENTION_SEPARATOR = "\u2005"  # WeChat puts a four-per-em space after each @name
+MENTION_ALL = "notify@all"  # the id WeChat uses for @所有人
 SEEN_IDS_KEPT = 20_000  # enough to drop replays after a reconnect, bounded for months of uptime
 NAMES_KEPT = 5_000
 
@@ -65,8 +67,9 @@ class GatewayUnavailable(Exception):
     """Sending was attempted while the bot is not logged in; worth retrying later."""
 
 
-class TokenRejected(Exception):
-    pass
+class GatewayRefused(Exception):
+    """The gateway or WeChat will not do this (e.g. set the announcement of a group the bot
+    does not own); trying again will not help."""
 
 
 class GatewayHung(Exception):
@@ -339,6 +342,26 @@ class Gateway:
             raise GatewayUnavailable(f"not logged in (gateway {self.state.value})")
         return self._puppet
 
+    async def deliver(self, message: Outgoing) -> str:
+        """Send one outgoing message; returns the gateway's message id ('' if it gives none)."""
+        if message.kind is OutKind.TEXT:
+            return await self.send_text(message.chat_id, message.text, message.mention_ids)
+        puppet = self._require_puppet()
+        message_id = ""
+        if message.kind is OutKind.IMAGE:
+            file_box = compat.FileBox.from_file(message.image_path)
+            message_id = await puppet.message_send_file(message.chat_id, file_box)
+        elif message.kind is OutKind.LINK and message.link is not None:
+            card = {"url": message.link.url, "title": message.link.title,
+                    "description": message.link.description,
+                    "thumbnailUrl": message.link.thumbnail}
+            message_id = await puppet.message_send_url(message.chat_id, json.dumps(card))
+        elif message.kind is OutKind.ANNOUNCEMENT:
+            await self.set_announcement(message.chat_id, message.text)
+        if message_id:
+            self._sent_ids.add(message_id)
+        return str(message_id or "")
+
     async def send_text(self, chat_id: str, text: str, mention_ids: tuple[str, ...] = ()) -> str:
         """Send one text; mentions are written as '@name' before it, as WeChat shows them."""
         puppet = self._require_puppet()
@@ -352,6 +375,8 @@ class Gateway:
 
     async def member_name(self, room_id: str, contact_id: str) -> str:
         """The name a member shows in a group (group alias first), cached."""
+        if contact_id == MENTION_ALL:
+            return "所有人"
         key = (room_id, contact_id)
         if key in self._names:
             return self._names[key]
@@ -378,7 +403,15 @@ class Gateway:
         return found
 
     async def set_announcement(self, room_id: str, text: str) -> None:
-        await self._require_puppet().room_announce(room_id, text)
+        """Set the group announcement (群公告); WeChat allows it to the group's owner only."""
+        puppet = self._require_puppet()
+        room = await puppet.room_payload(room_id)
+        if room.owner_id != self.self_id:
+            raise GatewayRefused(
+                f"the bot does not own group {room.topic or room_id}, so it cannot set its "
+                "announcement (群公告只能由群主设置)"
+            )
+        await puppet.room_announce(room_id, text)
 
     async def announcement(self, room_id: str) -> str:
         return str(await self._require_puppet().room_announce(room_id))

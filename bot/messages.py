@@ -6,8 +6,10 @@ Handlers see only these, never wechaty objects, so wechaty's quirks stay in bot/
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
+
+from bot.store import LedgerKey
 
 
 class MessageKind(enum.Enum):
@@ -42,11 +44,30 @@ class Incoming:
         return self.room_id is not None
 
 
+class OutKind(enum.Enum):
+    TEXT = "text"
+    IMAGE = "image"
+    LINK = "link"
+    ANNOUNCEMENT = "announcement"  # the group announcement (群公告)
+
+
+@dataclass(frozen=True)
+class LinkCard:
+    url: str
+    title: str
+    description: str = ""
+    thumbnail: str = ""
+
+
 @dataclass(frozen=True)
 class Outgoing:
     chat_id: str
-    text: str
+    text: str = ""
     mention_ids: tuple[str, ...] = ()
     # Who or what asked for it, for the log and for failure reports.
     reason: str = ""
-    created: float = field(default=0.0, compare=False)
+    kind: OutKind = OutKind.TEXT
+    image_path: str = ""
+    link: LinkCard | None = None
+    # Set for post parts: the send ledger keeps them from ever going out twice.
+    ledger: LedgerKey | None = None

@@ -5,16 +5,19 @@ apart in one conversation, a random pause when switching conversations), so the 
 not restricted for "操作过于频繁". It retries what surely did not reach the gateway and reports
 what it could not send. A send whose outcome is unknown (the gateway took it but did not
 answer in time) is reported, never repeated: a double post is worse than a missing one.
+Post parts carry a ledger key: they are written down before and after sending, and a part
+the ledger already has is never sent again, whatever restarts or reloads happened.
 """
 
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
 import random
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -22,8 +25,9 @@ from grpclib.const import Status
 from grpclib.exceptions import GRPCError
 
 from bot.config import SendingSettings
-from bot.gateway import GatewayUnavailable
+from bot.gateway import GatewayRefused, GatewayUnavailable
 from bot.messages import Outgoing
+from bot.store import SENT, UNKNOWN, Store
 
 log = logging.getLogger("bot.outbox")
 
@@ -35,16 +39,25 @@ UNLIMITED_IN_FLIGHT = 64  # with the rate limit off (benchmarks), sends overlap
 class Transport(Protocol):
     logged_in: asyncio.Event
 
-    async def send_text(
-        self, chat_id: str, text: str, mention_ids: tuple[str, ...] = ()
-    ) -> str: ...
+    async def deliver(self, message: Outgoing) -> str: ...
+
+
+class Outcome(enum.Enum):
+    SENT = "sent"
+    ALREADY_SENT = "already in the ledger"
+    NOT_SENT = "not sent"
+    UNKNOWN = "outcome unknown"
 
 
 @dataclass(frozen=True)
 class Failure:
     message: Outgoing
+    outcome: Outcome
     error: str
     at: float
+
+
+FailureListener = Callable[[Failure], Awaitable[None]]
 
 
 class Outbox:
@@ -52,41 +65,45 @@ class Outbox:
         self,
         settings: SendingSettings,
         transport: Transport,
+        store: Store | None = None,
         rng: random.Random | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings
         self.transport = transport
+        self.store = store
         self.rng = rng or random.Random()
         self.clock = clock
         self.failures: deque[Failure] = deque(maxlen=200)
+        self.failure_listeners: list[FailureListener] = []
         self.sent_count = 0
-        self._queue: asyncio.Queue[Outgoing] = asyncio.Queue()
+        self._queue: asyncio.Queue[tuple[Outgoing, asyncio.Future[Outcome]]] = asyncio.Queue()
         self._last_send = -1e9
         self._last_chat = ""
         self._last_send_in_chat: dict[str, float] = {}
-        self._in_flight = asyncio.Semaphore(
-            1 if settings.rate_limit else UNLIMITED_IN_FLIGHT
-        )
+        self._in_flight = asyncio.Semaphore(1 if settings.rate_limit else UNLIMITED_IN_FLIGHT)
         self._tasks: set[asyncio.Task[None]] = set()
+        self._stopping = False
 
     @property
     def depth(self) -> int:
         return self._queue.qsize()
 
-    async def send(self, message: Outgoing) -> None:
-        """Queue a message; it is sent in order, paced, by run()."""
-        self._queue.put_nowait(message)
+    def send(self, message: Outgoing) -> asyncio.Future[Outcome]:
+        """Queue a message; it is sent in order, paced. The future tells how it went."""
+        outcome: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait((message, outcome))
+        return outcome
 
     async def run(self) -> None:
         while True:
-            message = await self._queue.get()
+            message, outcome = await self._queue.get()
             if self.settings.rate_limit:
                 await self._wait_for_turn(message.chat_id)
-                await self._deliver(message)
+                await self._deliver(message, outcome)
             else:
                 await self._in_flight.acquire()
-                task = asyncio.create_task(self._deliver(message))
+                task = asyncio.create_task(self._deliver(message, outcome))
                 self._tasks.add(task)
                 task.add_done_callback(self._finished)
 
@@ -109,22 +126,35 @@ class Outbox:
         if pause > 0:
             await asyncio.sleep(pause)  # pacing is the point here, not synchronisation
 
-    async def _deliver(self, message: Outgoing) -> None:
+    async def _deliver(self, message: Outgoing, outcome: asyncio.Future[Outcome]) -> None:
+        result = await self._attempts(message)
+        if not outcome.done():
+            outcome.set_result(result)
+
+    async def _attempts(self, message: Outgoing) -> Outcome:
+        key, store = message.ledger, self.store
+        if key is not None and store is not None and not store.claim(key):
+            log.info("not sending %s again: the ledger has it", key.describe())
+            return Outcome.ALREADY_SENT
         attempts = self.settings.max_attempts
         for attempt in range(1, attempts + 1):
             try:
-                await self.transport.send_text(message.chat_id, message.text, message.mention_ids)
-            except (GatewayUnavailable, ConnectionError, GRPCError, TimeoutError, OSError) as error:
-                if not _surely_not_sent(error) or attempt == attempts:
-                    self._report(message, error, attempt)
-                    return
+                message_id = await self.transport.deliver(message)
+            except (GatewayUnavailable, GatewayRefused, ConnectionError, GRPCError, TimeoutError,
+                    OSError) as error:
+                not_sent = _surely_not_sent(error)
+                if not not_sent or isinstance(error, GatewayRefused) or attempt == attempts:
+                    return await self._fail(message, error, attempt, not_sent)
                 delay = self.settings.retry_base_seconds * 2 ** (attempt - 1)
                 log.warning("send to %s failed (%s), retry %d in %.1f s",
                             message.chat_id, error, attempt, delay)
                 await self._wait_for_gateway(delay)
                 continue
+            if key is not None and store is not None:
+                store.mark(key, SENT, message_id or "")
             self._record_send(message.chat_id)
-            return
+            return Outcome.SENT
+        raise AssertionError("unreachable")
 
     async def _wait_for_gateway(self, delay: float) -> None:
         """Back off, but no longer than it takes the gateway to log in again."""
@@ -147,17 +177,31 @@ class Outbox:
             self._last_send_in_chat.clear()  # only the last few seconds matter
         self.sent_count += 1
 
-    def _report(self, message: Outgoing, error: BaseException, attempts: int) -> None:
-        outcome = "outcome unknown, not repeated" if not _surely_not_sent(error) else "not sent"
-        description = f"{type(error).__name__}: {error}"
-        self.failures.append(Failure(message, description, time.time()))
+    async def _fail(
+        self, message: Outgoing, error: BaseException, attempts: int, surely_not_sent: bool
+    ) -> Outcome:
+        outcome = Outcome.NOT_SENT if surely_not_sent else Outcome.UNKNOWN
+        if message.ledger is not None and self.store is not None:
+            if surely_not_sent:
+                self.store.release(message.ledger)  # a later run of the slot may send it
+            else:
+                self.store.mark(message.ledger, UNKNOWN)
+        description = f"{type(error).__name__}: {error}".rstrip(": ")
+        failure = Failure(message, outcome, description, time.time())
+        self.failures.append(failure)
         log.error("could not send to %s after %d attempt(s), %s: %s; text began %r",
-                  message.chat_id, attempts, outcome, description, message.text[:40])
+                  message.chat_id, attempts, outcome.value, description, message.text[:40])
+        for listener in self.failure_listeners:
+            try:
+                await listener(failure)
+            except Exception:
+                log.exception("failure listener failed")
+        return outcome
 
 
 def _surely_not_sent(error: BaseException) -> bool:
     """True when the gateway cannot have acted on the request, so retrying is safe."""
-    if isinstance(error, GatewayUnavailable | ConnectionRefusedError):
+    if isinstance(error, GatewayUnavailable | GatewayRefused | ConnectionRefusedError):
         return True
     if isinstance(error, GRPCError):
         return error.status in RETRYABLE

@@ -7,6 +7,7 @@ says `stop=False`. A handler that raises is logged with its traceback; the bot g
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import logging
 from collections.abc import Awaitable, Callable, Sequence
@@ -44,7 +45,7 @@ def role_of(talker_id: str, roles: RoleSettings) -> Role:
 
 
 class Sender(Protocol):
-    async def send(self, message: Outgoing) -> None: ...
+    def send(self, message: Outgoing) -> asyncio.Future[Any]: ...
 
 
 class Context:
@@ -57,7 +58,7 @@ class Context:
     async def reply(self, message: Incoming, text: str) -> None:
         """Answer where the message was written; in a group, @-mention the asker."""
         mentions = (message.talker_id,) if message.in_group else ()
-        await self.outbox.send(
+        self.outbox.send(
             Outgoing(message.chat_id, text, mentions, reason=f"reply to {message.message_id}")
         )
 

@@ -45,12 +45,13 @@ from grpclib.const import Status  # noqa: E402
 from grpclib.exceptions import GRPCError  # noqa: E402
 from wechaty_grpc.wechaty import PuppetStub  # noqa: E402
 from wechaty_grpc.wechaty.puppet import MessageType  # noqa: E402
-from wechaty_puppet import PuppetOptions  # noqa: E402
-from wechaty_puppet_service import PuppetService  # noqa: E402
+from wechaty_puppet import FileBox, PuppetOptions  # noqa: E402
 from wechaty_puppet.schemas.base import BaseDataClass  # noqa: E402
+from wechaty_puppet_service import PuppetService  # noqa: E402
 from wechaty_puppet_service.utils import extract_host_and_port  # noqa: E402
 
 __all__ = [
+    "FileBox",
     "MessageType",
     "PuppetService",
     "listen_for_events",
