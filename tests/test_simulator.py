@@ -229,10 +229,15 @@ async def test_bot_text_reaches_sent_and_comes_back_as_its_own_message(
 async def test_wait_for_sent_returns_each_message_once_in_order(
     sim: Simulator, client: Client
 ) -> None:
+    heard: list[str] = []
+    unsubscribe = sim.on_sent(lambda sent: heard.append(sent.text))
     for text in ("一", "二", "三"):
         await client.puppet.message_send_text(GROUP, text)
+    unsubscribe()
+    await client.puppet.message_send_text(GROUP, "四")
+    assert heard == ["一", "二", "三"]
     assert (await sim.wait_for_sent(lambda s: s.text == "二")).text == "二"
-    assert [(await sim.wait_for_sent()).text for _ in range(2)] == ["一", "三"]
+    assert [(await sim.wait_for_sent()).text for _ in range(3)] == ["一", "三", "四"]
     with pytest.raises(TimeoutError):
         await sim.wait_for_sent(timeout=0.05)
 

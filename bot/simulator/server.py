@@ -97,6 +97,7 @@ class Simulator:
         self._unclaimed: list[SentMessage] = []  # sent, not yet returned by wait_for_sent
         self._waiters: list[_Waiter] = []
         self._transcript: list[Callable[[TranscriptLine], None]] = []
+        self._sent_listeners: list[Callable[[SentMessage], None]] = []
         self._awake = asyncio.Event()
         self._awake.set()
         self._connected = asyncio.Event()
@@ -228,6 +229,11 @@ class Simulator:
         self._transcript.append(callback)
         return lambda: self._transcript.remove(callback)
 
+    def on_sent(self, callback: Callable[[SentMessage], None]) -> Callable[[], None]:
+        """Call `callback` for every message the bot sends; returns a function that unsubscribes."""
+        self._sent_listeners.append(callback)
+        return lambda: self._sent_listeners.remove(callback)
+
     # ----- login -------------------------------------------------------------------------------
 
     def confirm_scan(self) -> None:
@@ -315,6 +321,11 @@ class Simulator:
 
     def _sent(self, sent: SentMessage) -> None:
         self.sent.append(sent)
+        for callback in list(self._sent_listeners):
+            try:
+                callback(sent)
+            except Exception:  # a broken listener must not break the gateway
+                log.exception("sent callback failed")
         for waiter in self._waiters:
             predicate, future = waiter
             if not future.done() and (predicate is None or predicate(sent)):
