@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -118,6 +119,12 @@ class _TrackedProtocol(H2Protocol):
         self._transports.add(transport)
         log.info("connection from %s", transport.get_extra_info("peername"))
         assert isinstance(transport, asyncio.Transport)
+        # asyncio sets TCP_NODELAY only on sockets created with proto=IPPROTO_TCP; sockets
+        # accepted from socket.create_server() have proto 0, so small event frames waited
+        # for the peer's delayed ACK: 40 ms per event.
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         super().connection_made(_CoalescingTransport(transport))  # type: ignore[arg-type]
 
     def connection_lost(self, exc: BaseException | None) -> None:
