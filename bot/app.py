@@ -1,4 +1,4 @@
-"""The bot assembled: gateway -> router -> handlers -> outbox -> gateway."""
+"""The bot assembled: gateway -> router -> handlers -> outbox -> gateway, plus the scheduler."""
 
 from __future__ import annotations
 
@@ -9,23 +9,38 @@ from typing import Any
 
 from bot.config import Settings
 from bot.gateway import Gateway, GatewayUnavailable
-from bot.messages import Incoming
-from bot.outbox import Outbox
+from bot.messages import Incoming, Outgoing
+from bot.outbox import Failure, Outbox
+from bot.post_desk import PostDesk
+from bot.publisher import Publisher
 from bot.router import Context, Route, Router
+from bot.scheduler import PostScheduler
+from bot.store import Store
 from handlers import build_routes
 
 log = logging.getLogger("bot.app")
+DATABASE = "bot.sqlite3"
 
 
 class ChamberBot:
     def __init__(self, settings: Settings, routes: Sequence[Route[Any]] | None = None) -> None:
         self.settings = settings
-        self.gateway = Gateway(settings.gateway, settings.general.tz, self.on_message)
+        tz = settings.general.tz
+        self.store = Store(settings.data_dir / DATABASE)
+        self.gateway = Gateway(settings.gateway, tz, self.on_message)
         self.gateway.on_login = self.resolve_groups
-        self.outbox = Outbox(settings.sending, self.gateway)
+        self.outbox = Outbox(settings.sending, self.gateway, self.store)
+        self.outbox.failure_listeners.append(self._report_failure)
+        self.publisher = Publisher(self.outbox, self.groups_named, settings.sending.max_text_length)
+        self.scheduler = PostScheduler(settings.posts_dir, tz, self.store, self.publisher,
+                                       self.gateway.logged_in, self.notify_admins)
+        self.desk = PostDesk(self.scheduler, self.store, settings.data_dir / "deleted-posts")
         routes = build_routes(settings) if routes is None else routes
-        self.router = Router(routes, Context(self.outbox, settings.roles))
+        self.router = Router(routes, Context(self.outbox, settings.roles, self.desk))
         self.served_rooms: set[str] = {group.id for group in settings.groups if group.id}
+        self.topics: dict[str, set[str]] = {
+            group.topic: {group.id} for group in settings.groups if group.id and group.topic
+        }
         self._tasks: list[asyncio.Task[None]] = []
 
     async def on_message(self, message: Incoming) -> None:
@@ -33,6 +48,18 @@ class ChamberBot:
         if message.room_id is not None and message.room_id not in self.served_rooms:
             return
         await self.router.dispatch(message)
+
+    def groups_named(self, names: list[str]) -> list[str]:
+        """Served group ids for post targets given by id or topic; none named = all served."""
+        if not names:
+            return sorted(self.served_rooms)
+        found: list[str] = []
+        for name in names:
+            ids = {name} & self.served_rooms or self.topics.get(name, set())
+            if not ids:
+                log.warning("post target %r is not a group this bot serves", name)
+            found.extend(sorted(ids - set(found)))
+        return found
 
     async def resolve_groups(self) -> None:
         """Find the ids of groups configured by topic only (ids never change, topics may)."""
@@ -51,6 +78,20 @@ class ChamberBot:
                     log.info("serving group %s (id %s); put the id in config.toml to pin it",
                              group.topic, room_id)
                 self.served_rooms.add(room_id)
+                self.topics.setdefault(group.topic, set()).add(room_id)
+
+    async def notify_admins(self, text: str) -> None:
+        """A private message to each admin (and the log, which works when WeChat does not)."""
+        log.warning("to admins: %s", text)
+        for admin in self.settings.roles.admins:
+            self.outbox.send(Outgoing(admin, text, reason="admin notice"))
+
+    async def _report_failure(self, failure: Failure) -> None:
+        if failure.message.reason in ("admin notice", "command reply"):
+            return  # reporting a failed report would only fail again
+        key = failure.message.ledger
+        what = key.describe() if key else f"发往 {failure.message.chat_id} 的消息"
+        await self.notify_admins(f"发送失败（{failure.outcome.value}）：{what}；{failure.error}")
 
     async def run(self) -> None:
         """Run until stop() or cancellation."""
@@ -59,11 +100,14 @@ class ChamberBot:
             asyncio.create_task(self.outbox.run(), name="outbox"),
         ]
         try:
+            await self.scheduler.start()
             await self._tasks[0]
         finally:
+            self.scheduler.shutdown()
             for task in self._tasks:
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
+            self.store.close()
 
     async def stop(self) -> None:
         await self.gateway.stop()

@@ -112,7 +112,10 @@ class SendingSettings(Section):
 
 
 class StorageSettings(Section):
+    """Paths; relative ones are taken from the directory of config.toml."""
+
     data_dir: str = "data"
+    posts_dir: str = "announcements"
 
 
 class Settings(Section):
@@ -124,9 +127,20 @@ class Settings(Section):
     sending: SendingSettings = SendingSettings()
     storage: StorageSettings = StorageSettings()
 
+    # Where config.toml was read from: relative paths in it start there.
+    base_dir: Path = Path(".")
+
     @property
     def uses_simulator(self) -> bool:
         return not self.gateway.endpoint
+
+    @property
+    def data_dir(self) -> Path:
+        return self.base_dir / self.storage.data_dir
+
+    @property
+    def posts_dir(self) -> Path:
+        return self.base_dir / self.storage.posts_dir
 
 
 class ConfigError(Exception):
@@ -153,6 +167,7 @@ def load_settings(path: Path, environ: dict[str, str] | None = None) -> Settings
         if env.get(TOKEN_ENV):
             gateway["token"] = env[TOKEN_ENV]
 
+    raw["base_dir"] = path.resolve().parent
     try:
         return Settings.model_validate(raw)
     except ValidationError as error:

@@ -12,10 +12,13 @@ import enum
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from bot.config import RoleSettings
 from bot.messages import Incoming, Outgoing
+
+if TYPE_CHECKING:
+    from bot.post_desk import PostDesk
 
 log = logging.getLogger("bot.router")
 
@@ -49,11 +52,19 @@ class Sender(Protocol):
 
 
 class Context:
-    """What a handler may use: replying goes through the outbox, like every send."""
+    """What a handler may use. Every send goes through the outbox."""
 
-    def __init__(self, outbox: Sender, roles: RoleSettings) -> None:
+    def __init__(self, outbox: Sender, roles: RoleSettings, desk: PostDesk | None = None) -> None:
         self.outbox = outbox
         self.roles = roles
+        self._desk = desk
+
+    @property
+    def desk(self) -> PostDesk:
+        """Posts: read, publish, change (only when the bot runs with announcements)."""
+        if self._desk is None:
+            raise RuntimeError("this bot runs without the announcements desk")
+        return self._desk
 
     async def reply(self, message: Incoming, text: str) -> None:
         """Answer where the message was written; in a group, @-mention the asker."""
@@ -61,6 +72,10 @@ class Context:
         self.outbox.send(
             Outgoing(message.chat_id, text, mentions, reason=f"reply to {message.message_id}")
         )
+
+    def tell(self, chat_id: str, text: str) -> asyncio.Future[Any]:
+        """Send a text to one chat (a person's id: privately)."""
+        return self.outbox.send(Outgoing(chat_id, text, reason="command reply"))
 
 
 Matcher = Callable[[Incoming], T | None]

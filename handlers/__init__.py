@@ -6,11 +6,14 @@ from typing import Any
 
 from bot.config import Settings
 from bot.router import Place, Route
+from handlers.commands import BOOK
 from handlers.faq import FaqResponder
 
 
 def build_routes(settings: Settings) -> list[Route[Any]]:
     faq = FaqResponder(settings.faq)
     return [
+        # Anything starting with # is a command, never a question for the FAQ.
+        Route("commands", BOOK.match, BOOK.run, place=Place.ANYWHERE),
         Route("faq", faq.matches, faq.answer, place=Place.ANYWHERE),
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import tempfile
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
@@ -26,10 +27,15 @@ BOT_ID = "wxid_chamber_bot"
 BOT_NAME = "商会小助手"
 
 
-def settings_for(endpoint: str, token: str = TOKEN, **sections: dict[str, Any]) -> Settings:
-    """The shipped config.toml pointed at a test gateway, sending without pauses."""
+def settings_for(endpoint: str, token: str = TOKEN, home: Path | None = None,
+                 **sections: dict[str, Any]) -> Settings:
+    """The shipped config.toml pointed at a test gateway, sending without pauses, with its
+    data and post directories in `home` (a new temporary directory by default)."""
     shipped = load_settings(REPO / "config.toml", environ={})
+    home = home or Path(tempfile.mkdtemp(prefix="chamber-test-"))
+    (home / "announcements").mkdir(exist_ok=True)
     updates: dict[str, Any] = {
+        "base_dir": home,
         "gateway": shipped.gateway.model_copy(update={"endpoint": endpoint, "token": token}),
         "sending": shipped.sending.model_copy(
             update={"messages_per_minute": 60_000, "per_chat_interval_seconds": 0,

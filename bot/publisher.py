@@ -1,0 +1,110 @@
+"""Turning a post into what a group sees, and handing it to the outbox with ledger keys.
+
+Every part (text parts, images, link card, group announcement) of one run of a post in one
+group gets a ledger key (post, group, slot, part): a run repeated for any reason (restart,
+reload, reconnect, a second trigger) finds its parts in the ledger and sends only the rest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from bot.gateway import MENTION_ALL, MENTION_SEPARATOR
+from bot.messages import LinkCard, Outgoing, OutKind
+from bot.outbox import Outbox, Outcome
+from bot.post_render import render_parts
+from bot.posts import Post
+from bot.store import LedgerKey
+
+log = logging.getLogger("bot.publisher")
+
+
+@dataclass(frozen=True)
+class RunReport:
+    post_id: str
+    slot: str
+    outcomes: dict[str, list[Outcome]]  # group id -> outcome of each part
+
+    @property
+    def complete(self) -> bool:
+        return all(
+            outcome in (Outcome.SENT, Outcome.ALREADY_SENT)
+            for outcomes in self.outcomes.values()
+            for outcome in outcomes
+        )
+
+    def sent_parts(self) -> int:
+        return sum(o is Outcome.SENT for outcomes in self.outcomes.values() for o in outcomes)
+
+
+def slot_of(when: datetime) -> str:
+    """The ledger's name for a scheduled run: its minute, with the UTC offset."""
+    return when.replace(second=0, microsecond=0).isoformat()
+
+
+def post_messages(post: Post, chat_id: str, max_length: int, preview: bool = False
+                  ) -> list[Outgoing]:
+    """What one run of `post` sends to `chat_id`, in order. A preview shows the same texts
+    to one person, with @所有人 written out instead of notifying anyone."""
+    reason = f"{'preview of ' if preview else ''}post {post.id}"
+    texts = render_parts(post.title, post.body, max_length)
+    messages = []
+    for number, text in enumerate(texts):
+        mention_all = post.meta.mention_all and number == 0
+        if mention_all and preview:
+            text = f"@所有人{MENTION_SEPARATOR}{text}"
+        mentions = (MENTION_ALL,) if mention_all and not preview else ()
+        messages.append(Outgoing(chat_id, text, mentions, reason=reason))
+    for image in post.meta.images:
+        path = post.path.parent / image
+        messages.append(Outgoing(chat_id, reason=reason, kind=OutKind.IMAGE,
+                                 image_path=str(path)))
+    if post.meta.link is not None:
+        card = post.meta.link
+        messages.append(Outgoing(chat_id, reason=reason, kind=OutKind.LINK, link=LinkCard(
+            card.url, card.title, card.description, card.thumbnail)))
+    if post.meta.set_announcement:
+        announcement = render_parts(post.title, post.body, max_length)[0]
+        if preview:
+            messages.append(Outgoing(chat_id, f"【群公告】\n{announcement}", reason=reason))
+        else:
+            messages.append(Outgoing(chat_id, announcement, reason=reason,
+                                     kind=OutKind.ANNOUNCEMENT))
+    return messages
+
+
+class Publisher:
+    def __init__(self, outbox: Outbox, resolve_groups: Callable[[list[str]], list[str]],
+                 max_length: int) -> None:
+        self.outbox = outbox
+        self.resolve_groups = resolve_groups
+        self.max_length = max_length
+
+    def target_groups(self, post: Post) -> list[str]:
+        return self.resolve_groups(post.meta.groups)
+
+    async def run(self, post: Post, slot: str, groups: list[str] | None = None) -> RunReport:
+        """Send one run of a post; returns when every part has an outcome."""
+        targets = self.target_groups(post) if groups is None else groups
+        futures: dict[str, list[asyncio.Future[Outcome]]] = {}
+        for group in targets:
+            messages = post_messages(post, group, self.max_length)
+            total = len(messages)
+            futures[group] = [
+                self.outbox.send(replace(message, ledger=LedgerKey(post.id, group, slot, n, total)))
+                for n, message in enumerate(messages, start=1)
+            ]
+        outcomes = {group: list(await asyncio.gather(*parts)) for group, parts in futures.items()}
+        report = RunReport(post.id, slot, outcomes)
+        log.info("post %s, run %s: %d part(s) sent to %d group(s)%s", post.id, slot,
+                 report.sent_parts(), len(targets), "" if report.complete else ", INCOMPLETE")
+        return report
+
+    def preview(self, post: Post, chat_id: str) -> list[asyncio.Future[Outcome]]:
+        return [self.outbox.send(message)
+                for message in post_messages(post, chat_id, self.max_length, preview=True)]
+
