@@ -31,7 +31,8 @@ class ChamberBot:
         self.gateway.on_login = self.resolve_groups
         self.outbox = Outbox(settings.sending, self.gateway, self.store)
         self.outbox.failure_listeners.append(self._report_failure)
-        self.publisher = Publisher(self.outbox, self.groups_named, settings.sending.max_text_length)
+        self.publisher = Publisher(self.outbox, self.groups_named,
+                                   settings.sending.max_text_length, self.store)
         self.scheduler = PostScheduler(settings.posts_dir, tz, self.store, self.publisher,
                                        self.gateway.logged_in, self.notify_admins)
         self.desk = PostDesk(self.scheduler, self.store, settings.data_dir / "deleted-posts")

@@ -33,6 +33,7 @@ log = logging.getLogger("bot.outbox")
 
 # Statuses that mean the gateway did not act on the request.
 RETRYABLE = {Status.UNAVAILABLE, Status.RESOURCE_EXHAUSTED, Status.ABORTED}
+SWITCH_PAUSE_WINDOW = 10.0  # seconds since the last send that count as a busy spell
 UNLIMITED_IN_FLIGHT = 64  # with the rate limit off (benchmarks), sends overlap
 
 
@@ -117,7 +118,10 @@ class Outbox:
         last_here = self._last_send_in_chat.get(chat_id)
         if last_here is not None:
             wait = max(wait, last_here + self.settings.per_chat_interval_seconds - now)
-        if self._last_chat and chat_id != self._last_chat:
+        # A random pause when switching conversations in a busy spell; after a quiet while
+        # (a scheduled post at 09:00) the first message goes at once.
+        busy = now - self._last_send < SWITCH_PAUSE_WINDOW
+        if busy and self._last_chat and chat_id != self._last_chat:
             wait = max(wait, 0.0) + self.rng.uniform(0, self.settings.jitter_seconds)
         return max(wait, 0.0)
 

@@ -120,7 +120,7 @@ class PostDesk:
         midnight = now.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
         if not again and any(self.store.sent_since(post.id, g, midnight) for g in groups):
             raise CommandError(f"“{post.title}”今天已经发过了。确需再发一次，请发送：#发布 {post_id} 再次")
-        slot = f"manual:{now.isoformat(timespec='seconds')}"
+        slot = f"manual:{now.isoformat()}"  # unique per request
         self.store.audit(actor, "publish", post_id, slot)
         return await self.scheduler.run_now(post, slot, groups)
 

@@ -18,7 +18,7 @@ from bot.messages import LinkCard, Outgoing, OutKind
 from bot.outbox import Outbox, Outcome
 from bot.post_render import render_parts
 from bot.posts import Post
-from bot.store import LedgerKey
+from bot.store import LedgerKey, Store
 
 log = logging.getLogger("bot.publisher")
 
@@ -42,8 +42,8 @@ class RunReport:
 
 
 def slot_of(when: datetime) -> str:
-    """The ledger's name for a scheduled run: its minute, with the UTC offset."""
-    return when.replace(second=0, microsecond=0).isoformat()
+    """The ledger's name for a scheduled run: its time, with the UTC offset."""
+    return when.replace(microsecond=0).isoformat()
 
 
 def post_messages(post: Post, chat_id: str, max_length: int, preview: bool = False
@@ -79,8 +79,9 @@ def post_messages(post: Post, chat_id: str, max_length: int, preview: bool = Fal
 
 class Publisher:
     def __init__(self, outbox: Outbox, resolve_groups: Callable[[list[str]], list[str]],
-                 max_length: int) -> None:
+                 max_length: int, store: Store | None = None) -> None:
         self.outbox = outbox
+        self.store = store
         self.resolve_groups = resolve_groups
         self.max_length = max_length
 
@@ -90,14 +91,16 @@ class Publisher:
     async def run(self, post: Post, slot: str, groups: list[str] | None = None) -> RunReport:
         """Send one run of a post; returns when every part has an outcome."""
         targets = self.target_groups(post) if groups is None else groups
-        futures: dict[str, list[asyncio.Future[Outcome]]] = {}
+        planned: dict[str, list[Outgoing]] = {}
         for group in targets:
             messages = post_messages(post, group, self.max_length)
-            total = len(messages)
-            futures[group] = [
-                self.outbox.send(replace(message, ledger=LedgerKey(post.id, group, slot, n, total)))
+            planned[group] = [
+                replace(message, ledger=LedgerKey(post.id, group, slot, n, len(messages)))
                 for n, message in enumerate(messages, start=1)
             ]
+        if self.store is not None:  # written down before the first part goes out
+            self.store.plan([m.ledger for ms in planned.values() for m in ms if m.ledger])
+        futures = {group: [self.outbox.send(m) for m in ms] for group, ms in planned.items()}
         outcomes = {group: list(await asyncio.gather(*parts)) for group, parts in futures.items()}
         report = RunReport(post.id, slot, outcomes)
         log.info("post %s, run %s: %d part(s) sent to %d group(s)%s", post.id, slot,

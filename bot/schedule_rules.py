@@ -242,6 +242,16 @@ def _on_date(match: re.Match[str], now: datetime) -> Built:
     return f"{run:%Y-%m-%d %H:%M}", run
 
 
+def _to_the_second(match: re.Match[str], now: datetime) -> Built:
+    """"2026-12-01 09:00:30": a post file may name the second (tests and benchmarks do)."""
+    day = _date(int(match["year"]), int(match["month"]), int(match["day"]), _examples(now))
+    hour, minute, second = int(match["h"]), int(match["m"]), int(match["s"])
+    if hour > 23 or minute > 59 or second > 59:
+        raise ScheduleError(f"“{match[0]}”不是有效的时间", _TIME_EXAMPLE)
+    run = datetime(day.year, day.month, day.day, hour, minute, second, tzinfo=now.tzinfo)
+    return f"{run:%Y-%m-%d %H:%M:%S}", run
+
+
 def _on_month_day(match: re.Match[str], now: datetime) -> Built:
     """"12月1日 9:00": this year, or next year once this year's has passed."""
     hour, minute = _clock(match)
@@ -270,6 +280,7 @@ _RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str], datetime], Built]]]
         (r"每个?(?:周|星期|礼拜)(?P<days>.+?)的?\s*" + _TIME, _weekly),
         (r"每个?月的?(?P<days>.*?[日号天底末])的?\s*" + _TIME, _monthly),
         (r"每年的?\s*(?P<month>\d{1,2})\s*月\s*(?P<day>\d{1,2})\s*[日号]的?\s*" + _TIME, _yearly),
+        (_DATE + r"[ T](?P<h>\d{1,2}):(?P<m>\d{2}):(?P<s>\d{2})", _to_the_second),
         (_DATE + r"(?:\s*[日号]\s*|\s+)" + _TIME, _on_date),
         (r"(?P<month>\d{1,2})\s*月\s*(?P<day>\d{1,2})\s*[日号]\s*" + _TIME, _on_month_day),
         (r"(?P<rel>今天|明天|后天|大后天)的?\s*" + _TIME, _relative),

@@ -33,14 +33,15 @@ Notify = Callable[[str], Awaitable[None]]
 def fire_times(trigger: BaseTrigger, after: datetime, until: datetime) -> list[datetime]:
     """The trigger's fire times in (after, until], in order."""
     times: list[datetime] = []
+    previous: datetime | None = None  # a one-off trigger needs it to say "no more"
     moment = after + timedelta(microseconds=1)
     while True:
-        fire: datetime | None = trigger.get_next_fire_time(None, moment)
+        fire: datetime | None = trigger.get_next_fire_time(previous, moment)
         if fire is None or fire > until:
             return times
         if fire > after:
             times.append(fire)
-        moment = fire + timedelta(microseconds=1)
+        previous, moment = fire, fire + timedelta(microseconds=1)
 
 
 def describe_time(when: datetime) -> str:
@@ -70,7 +71,9 @@ class PostScheduler:
         self.aps = AsyncIOScheduler(timezone=tz)
         self._files: dict[str, tuple[float, int]] = {}
         self._reported_errors: set[str] = set()
-        self._catch_up_runs: set[asyncio.Task[RunReport | None]] = set()
+        self._background_runs: set[asyncio.Future[RunReport | None]] = set()
+        self.loads = 0  # how many times the files were read: tests wait on reloads
+        self.reloaded = asyncio.Condition()
 
     # --- posts and jobs ---------------------------------------------------------------------
 
@@ -78,6 +81,7 @@ class PostScheduler:
         """(Re)read the post files and bring the jobs in line with them."""
         self._files = directory_state(self.directory)
         posts, errors = load_posts(self.directory, self.tz, self.now())
+        self.loads += 1
         broken_files = {error.path for error in errors}
         for post_id, old in self.posts.items():
             # A file broken by an edit in progress: keep running its last good version.
@@ -120,6 +124,8 @@ class PostScheduler:
         removed = [post_id for post_id in before if post_id not in self.posts]
         log.info("post files reloaded: %d post(s), changed %s, removed %s",
                  len(self.posts), changed or "none", removed or "none")
+        async with self.reloaded:
+            self.reloaded.notify_all()
         for error in self.errors:
             if str(error) not in self._reported_errors:
                 self._reported_errors.add(str(error))
@@ -132,11 +138,12 @@ class PostScheduler:
         for row in self.store.interrupted_sends():
             await self.notify_admins(
                 f"上次停机时这部分正在发送，是否已发出不明，未重发：{row.key.describe()}")
+        resumed = await self.resume_unfinished()
         self.aps.add_job(self._heartbeat, "interval", seconds=HEARTBEAT_SECONDS, id="heartbeat")
         self.aps.add_job(self._watch_files, "interval", seconds=WATCH_SECONDS, id="watch",
                          coalesce=True, max_instances=1)
         self.aps.start()
-        await self.catch_up()
+        await self.catch_up(skip=resumed)
         self._heartbeat()
 
     def shutdown(self) -> None:
@@ -147,7 +154,36 @@ class PostScheduler:
     def _heartbeat(self) -> None:
         self.store.put(ALIVE_KEY, self.now().isoformat())
 
-    async def catch_up(self) -> None:
+    async def resume_unfinished(self) -> set[str]:
+        """Runs a crash interrupted between parts: finish them within grace, else report.
+
+        Returns the slots resumed, so the catch-up does not start them a second time."""
+        resumed: set[str] = set()
+        now = self.now()
+        for post_id, slot in self.store.unfinished_runs():
+            post = self.posts.get(post_id)
+            started = datetime.fromisoformat(slot.removeprefix("manual:"))
+            if post is not None and now - started <= timedelta(minutes=post.meta.grace_minutes):
+                log.info("resuming post %s, run %s, interrupted by a stop", post_id, slot)
+                self._spawn(self._resume(post, slot))
+                resumed.add(slot)
+                continue
+            left = self.store.abandon(post_id, slot)
+            title = post.title if post else post_id
+            await self.notify_admins(
+                f"上次停机时未发完，已超过补发时限，其余 {left} 条未发送：{title}（{slot}）")
+        return resumed
+
+    async def _resume(self, post: Post, slot: str) -> RunReport | None:
+        await self.gateway_ready.wait()
+        return await self.publisher.run(post, slot)
+
+    def _spawn(self, run: Awaitable[RunReport | None]) -> None:
+        task = asyncio.ensure_future(run)
+        self._background_runs.add(task)
+        task.add_done_callback(self._background_runs.discard)
+
+    async def catch_up(self, skip: set[str] | frozenset[str] = frozenset()) -> None:
         """Runs that fell due while the bot was down: send within grace, else report."""
         last_alive = self.store.get(ALIVE_KEY)
         if last_alive is None:
@@ -158,10 +194,10 @@ class PostScheduler:
             if post.rule is None or post.meta.paused:
                 continue
             for when in fire_times(post.rule.trigger, since, now):
+                if slot_of(when) in skip:
+                    continue
                 if now - when <= timedelta(minutes=post.meta.grace_minutes):
-                    task = asyncio.create_task(self._run_slot(post, when))
-                    self._catch_up_runs.add(task)
-                    task.add_done_callback(self._catch_up_runs.discard)
+                    self._spawn(self._run_slot(post, when))
                 else:
                     missed.append(f"{post.title}（{describe_time(when)}）")
         if missed:

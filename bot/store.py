@@ -1,9 +1,10 @@
 """SQLite, owned by the bot process: the send ledger, the audit log, the scheduler's heartbeat.
 
-The ledger is what makes "never twice" hold across restarts and crashes: every part of every
-post, per group and scheduled slot, is written down as `sending` before it goes to the gateway
-and as `sent` after. A part found `sending` after a crash may or may not have reached WeChat:
-it is reported, never resent.
+The ledger is what makes "never twice" hold across restarts and crashes: when a run of a post
+starts, each of its parts (per group and scheduled slot) is written down as `pending`; a part
+becomes `sending` just before it goes to the gateway and `sent` after. After a crash, `pending`
+parts of a recent run are sent (the run resumes where it stopped); a part found `sending' may
+or may not have reached WeChat: it becomes `unknown` and is reported, never resent.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ CREATE TABLE IF NOT EXISTS send_ledger (
     slot TEXT NOT NULL,          -- the scheduled run (ISO time) or 'manual:...'
     part INTEGER NOT NULL,       -- 1-based
     parts INTEGER NOT NULL,
-    state TEXT NOT NULL,         -- sending | sent | unknown | failed
+    state TEXT NOT NULL,         -- pending | sending | sent | unknown | abandoned
     message_id TEXT NOT NULL DEFAULT '',
     updated_at REAL NOT NULL,
     PRIMARY KEY (post_id, group_id, slot, part)
@@ -39,7 +40,7 @@ CREATE TABLE IF NOT EXISTS kv (
 );
 """
 
-SENDING, SENT, UNKNOWN, FAILED = "sending", "sent", "unknown", "failed"
+PENDING, SENDING, SENT, UNKNOWN, ABANDONED = "pending", "sending", "sent", "unknown", "abandoned"
 
 
 @dataclass(frozen=True)
@@ -87,11 +88,22 @@ class Store:
 
     # --- the send ledger ------------------------------------------------------------------
 
+    def plan(self, keys: list[LedgerKey]) -> None:
+        """Write down the parts of a run as `pending` (parts already there are kept)."""
+        now = time.time()
+        with self.db:
+            self.db.executemany(
+                "INSERT OR IGNORE INTO send_ledger VALUES (?, ?, ?, ?, ?, ?, '', ?)",
+                [(k.post_id, k.group_id, k.slot, k.part, k.parts, PENDING, now) for k in keys],
+            )
+
     def claim(self, key: LedgerKey) -> bool:
-        """Mark a part `sending`; False if the ledger already has it (in any state)."""
+        """Mark a pending part `sending`; False if it is sent, being sent, or unknown."""
+        self.plan([key])
         cursor = self.db.execute(
-            "INSERT OR IGNORE INTO send_ledger VALUES (?, ?, ?, ?, ?, ?, '', ?)",
-            (key.post_id, key.group_id, key.slot, key.part, key.parts, SENDING, time.time()),
+            "UPDATE send_ledger SET state = ?, updated_at = ? WHERE post_id = ? AND group_id = ?"
+            " AND slot = ? AND part = ? AND state = ?",
+            (SENDING, time.time(), key.post_id, key.group_id, key.slot, key.part, PENDING),
         )
         return cursor.rowcount == 1
 
@@ -103,11 +115,11 @@ class Store:
         )
 
     def release(self, key: LedgerKey) -> None:
-        """Forget a claim that surely did not reach the gateway, so it may be tried again."""
+        """A claimed part surely did not reach the gateway: `pending` again, to resume later."""
         self.db.execute(
-            "DELETE FROM send_ledger WHERE post_id = ? AND group_id = ? AND slot = ? AND part = ?"
-            " AND state = ?",
-            (key.post_id, key.group_id, key.slot, key.part, SENDING),
+            "UPDATE send_ledger SET state = ?, updated_at = ? WHERE post_id = ? AND group_id = ?"
+            " AND slot = ? AND part = ? AND state = ?",
+            (PENDING, time.time(), key.post_id, key.group_id, key.slot, key.part, SENDING),
         )
 
     def ledger(self, post_id: str | None = None, state: str | None = None) -> list[LedgerRow]:
@@ -120,9 +132,9 @@ class Store:
 
     def sent_since(self, post_id: str, group_id: str, since: float) -> bool:
         row = self.db.execute(
-            "SELECT 1 FROM send_ledger WHERE post_id = ? AND group_id = ? AND state != ?"
+            "SELECT 1 FROM send_ledger WHERE post_id = ? AND group_id = ? AND state IN (?, ?)"
             " AND updated_at >= ? LIMIT 1",
-            (post_id, group_id, FAILED, since),
+            (post_id, group_id, SENT, UNKNOWN, since),
         ).fetchone()
         return row is not None
 
@@ -132,6 +144,20 @@ class Store:
         for row in rows:
             self.mark(row.key, UNKNOWN)
         return rows
+
+    def unfinished_runs(self) -> list[tuple[str, str]]:
+        """(post id, slot) of runs with parts still `pending`, oldest first."""
+        rows = self.db.execute(
+            "SELECT post_id, slot, MIN(updated_at) AS first FROM send_ledger WHERE state = ?"
+            " GROUP BY post_id, slot ORDER BY first", (PENDING,)).fetchall()
+        return [(str(row[0]), str(row[1])) for row in rows]
+
+    def abandon(self, post_id: str, slot: str) -> int:
+        """Give up the pending parts of a run (too late to send); returns how many."""
+        cursor = self.db.execute(
+            "UPDATE send_ledger SET state = ?, updated_at = ? WHERE post_id = ? AND slot = ?"
+            " AND state = ?", (ABANDONED, time.time(), post_id, slot, PENDING))
+        return cursor.rowcount
 
     # --- audit log ------------------------------------------------------------------------
 

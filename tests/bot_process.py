@@ -1,0 +1,61 @@
+"""The bot as a separate process (`python -m bot run`), for tests that kill it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+from tests.conftest import REPO
+
+
+def write_config(home: Path, endpoint: str, token: str, replacements: dict[str, str]) -> Path:
+    text = (REPO / "config.toml").read_text(encoding="utf-8")
+    text = text.replace('endpoint = ""', f'endpoint = "{endpoint}"')
+    for old, new in replacements.items():
+        assert old in text, old
+        text = text.replace(old, new)
+    path = home / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    (home / "announcements").mkdir(exist_ok=True)
+    return path
+
+
+class BotProcess:
+    def __init__(self, config: Path, token: str) -> None:
+        self.config, self.token = config, token
+        self.process: asyncio.subprocess.Process | None = None
+        self.log: list[str] = []
+        self._reader: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        env = {**os.environ, "WECHATY_PUPPET_SERVICE_TOKEN": self.token, "PYTHONPATH": str(REPO)}
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", "--config", str(self.config), env=env,
+            cwd=self.config.parent, stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+        self._reader = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        assert self.process is not None and self.process.stderr is not None
+        async for line in self.process.stderr:
+            self.log.append(line.decode("utf-8", "replace").rstrip())
+
+    def kill_9(self) -> None:
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGKILL)
+
+    async def wait(self, timeout: float = 15) -> int:
+        assert self.process is not None
+        async with asyncio.timeout(timeout):
+            code = await self.process.wait()
+            if self._reader is not None:
+                await self._reader
+        return code
+
+    async def stop(self) -> int:
+        if self.process is not None and self.process.returncode is None:
+            self.process.terminate()
+        return await self.wait()
