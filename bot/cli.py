@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot import posts_cli
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import setup_logging
 
@@ -23,10 +24,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bot", description="山西省山东商会 群公告机器人"
     )
-    parser.add_argument("command", nargs="?", default="run", choices=["run", "check"],
-                        help="run the bot (default), or check the configuration and exit")
     parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
-    args = parser.parse_args(argv)
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("run", help="run the bot (the default)")
+    commands.add_parser("check", help="check config.toml and the post files, then exit")
+    posts_cli.add_parser(commands)
+    argv = sys.argv[1:] if argv is None else argv
+    args = parser.parse_args(_config_first(argv))
+    args.command = args.command or "run"
     try:
         settings = load_settings(args.config)
     except ConfigError as error:
@@ -37,9 +42,20 @@ def main(argv: list[str] | None = None) -> int:
         groups = ", ".join(group.id or group.topic for group in settings.groups)
         print(f"{args.config}: OK (gateway: {target}; groups: {groups}; "
               f"{len(settings.faq.entries)} FAQ entries)")
-        return 0
+        args.action = "check"
+        return posts_cli.run(args, settings)
+    if args.command == "posts":
+        return posts_cli.run(args, settings)
     setup_logging(settings.general.log_level, settings.general.tz)
     return asyncio.run(run(settings))
+
+
+def _config_first(argv: list[str]) -> list[str]:
+    """Accept --config anywhere (`python -m bot check --config x.toml` reads naturally)."""
+    if "--config" in argv:
+        at = argv.index("--config")
+        return [*argv[at : at + 2], *argv[:at], *argv[at + 2 :]]
+    return argv
 
 
 async def run(settings: Settings) -> int:

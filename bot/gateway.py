@@ -49,6 +49,7 @@ _KINDS = {
 MENTION_SEPARATOR = "\u2005"  # WeChat puts a four-per-em space after each @name
 MENTION_ALL = "notify@all"  # the id WeChat uses for @所有人
 SEEN_IDS_KEPT = 20_000  # enough to drop replays after a reconnect, bounded for months of uptime
+SENT_IDS_KEPT = 2_000  # our own sends echo back within seconds
 NAMES_KEPT = 5_000
 
 
@@ -115,7 +116,7 @@ class Gateway:
         self.logged_in = asyncio.Event()
         self._puppet: compat.PuppetService | None = None
         self._seen = BoundedSet(SEEN_IDS_KEPT)
-        self._sent_ids = BoundedSet(SEEN_IDS_KEPT)
+        self._sent_ids = BoundedSet(SENT_IDS_KEPT)
         self._names: OrderedDict[tuple[str, str], str] = OrderedDict()
         self._dong: asyncio.Future[str] | None = None
         self._stopping = asyncio.Event()

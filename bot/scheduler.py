@@ -79,6 +79,9 @@ class PostScheduler:
 
     def load(self) -> None:
         """(Re)read the post files and bring the jobs in line with them."""
+        if not self.directory.is_dir():
+            log.warning("no post directory %s: creating it (no posts yet)", self.directory)
+            self.directory.mkdir(parents=True, exist_ok=True)
         self._files = directory_state(self.directory)
         posts, errors = load_posts(self.directory, self.tz, self.now())
         self.loads += 1

@@ -20,6 +20,9 @@ named, says why, and has its own test in tests/test_wechaty_compat.py:
 7. logging: wechaty loggers install their own handlers, ignore the root logger and read an
    inverted WECHATY_LOG; they are routed into our logging at WARNING, and the line that
    prints the token in clear is not emitted.
+8. memory over months: every RPC is an HTTP/2 stream, and h2 remembers up to 65,536 closed
+   streams per connection (11 MB once full, measured, after some 30,000 answered messages);
+   4,096 is plenty to recognise late frames of a stream just closed.
 
 What we avoid rather than patch: the `Wechaty` class (its plugin manager starts an APScheduler
 with a job store in .wechaty/ and a web server on port 5000, reconnects with a hard-coded
@@ -43,6 +46,7 @@ import wechaty_puppet_service.puppet as _service  # noqa: E402
 from grpclib.client import Channel  # noqa: E402
 from grpclib.const import Status  # noqa: E402
 from grpclib.exceptions import GRPCError  # noqa: E402
+from h2.connection import H2Connection  # noqa: E402
 from wechaty_grpc.wechaty import PuppetStub  # noqa: E402
 from wechaty_grpc.wechaty.puppet import MessageType  # noqa: E402
 from wechaty_puppet import FileBox, PuppetOptions  # noqa: E402
@@ -273,6 +277,11 @@ def new_puppet(endpoint: str, token: str, rpc_timeout: float) -> PuppetService:
         return PuppetService(options)
     finally:
         constructor_log.setLevel(level)
+
+
+# --- fix 8: bounded HTTP/2 bookkeeping -------------------------------------------------------
+
+H2Connection.MAX_CLOSED_STREAMS = 4096
 
 
 # --- fix 7: logging -----------------------------------------------------------------------
