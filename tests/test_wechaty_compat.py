@@ -166,3 +166,14 @@ async def test_replayed_message_ids_are_answered_once(
     assert (await simulator.wait_for_sent(timeout=5)).text.startswith("@黄会长")
     assert len(simulator.sent) == 2
     assert running_bot.bot.gateway._seen.capacity <= 20_000
+
+
+async def test_fix8_http2_closed_stream_record_is_bounded(simulator: Simulator) -> None:
+    puppet = await connected_puppet(simulator)
+    try:
+        for _ in range(4_500):  # each RPC is one HTTP/2 stream
+            await puppet.puppet_stub.version()
+        h2_connection = puppet.channel._protocol.connection._connection
+        assert len(h2_connection._closed_streams) == 4_096  # h2's own limit was 65,536
+    finally:
+        await puppet.stop()
