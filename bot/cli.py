@@ -46,7 +46,13 @@ def main(argv: list[str] | None = None) -> int:
         return posts_cli.run(args, settings)
     if args.command == "posts":
         return posts_cli.run(args, settings)
-    setup_logging(settings.general.log_level, settings.general.tz)
+    if settings.uses_simulator:
+        # The terminal is the chat window: log to a file, and only warnings to the screen.
+        log_file = settings.data_dir / "bot.log"
+        setup_logging(settings.general.log_level, settings.general.tz, log_file=log_file)
+        print(f"没有配置网关：使用内置模拟器。日志写在 {log_file}", file=sys.stderr)
+    else:
+        setup_logging(settings.general.log_level, settings.general.tz)
     return asyncio.run(run(settings))
 
 
@@ -90,6 +96,8 @@ async def run_with_simulator(settings: Settings) -> int:
     stop_on_signals(bot)
     bot_task = asyncio.create_task(bot.run())
     try:
+        async with asyncio.timeout(30):  # members typing before the bot listens would be lost
+            await bot.gateway.logged_in.wait()
         await run_terminal(simulator, sys.stdin, sys.stdout)
     finally:
         await bot.stop()

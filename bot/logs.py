@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 from datetime import datetime
+from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
@@ -20,11 +21,25 @@ class ZonedFormatter(logging.Formatter):
         return datetime.fromtimestamp(record.created, self.tz).strftime("%Y-%m-%d %H:%M:%S%z")
 
 
-def setup_logging(level: str, tz: ZoneInfo, stream: TextIO | None = None) -> None:
-    handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(ZonedFormatter(tz))
+QUIET_LIBRARIES = ("apscheduler", "grpclib", "httpx")
+
+
+def setup_logging(
+    level: str, tz: ZoneInfo, stream: TextIO | None = None, log_file: Path | None = None
+) -> None:
+    """Lines to stderr; with `log_file`, everything there and only warnings to stderr."""
+    console = logging.StreamHandler(stream or sys.stderr)
+    handlers: list[logging.Handler] = [console]
+    if log_file is not None:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
+        console.setLevel(logging.WARNING)
+    for handler in handlers:
+        handler.setFormatter(ZonedFormatter(tz))
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = handlers
     root.setLevel(level.upper())
+    for name in QUIET_LIBRARIES:  # a line per job run or cancelled request is noise
+        logging.getLogger(name).setLevel(logging.WARNING)
     # wechaty modules imported since the compat module ran made loggers of their own.
     wechaty_compat.route_wechaty_logging()
