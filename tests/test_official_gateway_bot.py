@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -115,3 +116,28 @@ async def test_announce_topic_and_alias_through_the_compat_layer(gateway: Offici
         assert await puppet.contact_alias("wxid_vp_001") == "朱英海副会长"
     finally:
         await puppet.stop()
+
+
+async def test_secretary_publishes_with_mention_all_and_group_announcement(
+    gateway: OfficialGateway, start_bot: Any, tmp_path: Path
+) -> None:
+    post = tmp_path / "announcements" / "notice.md"
+    post.parent.mkdir(parents=True)
+    post.write_text('+++\ntitle = "喜讯：我会获评全国“四好”商会"\nmention_all = true\n'
+                    'set_announcement = true\n+++\n详见秘书处通知。\n', encoding="utf-8")
+    await start_bot(settings_for(gateway.endpoint, token=TOKEN, home=tmp_path))
+    await gateway.say("wxid_secretary_liu", "#预览 notice")
+    intro = await gateway.wait_bot_sent(timeout=10)
+    assert intro["conversation"] == "wxid_secretary_liu" and intro["text"].startswith("预览")
+    preview = await gateway.wait_bot_sent(timeout=10)
+    assert preview["text"] == "@所有人\u2005喜讯：我会获评全国“四好”商会\n\n详见秘书处通知。"
+    assert preview["mentions"] == []  # a preview notifies no one
+    await gateway.wait_bot_sent(lambda e: e["text"].startswith("【群公告】"), timeout=10)
+
+    await gateway.say("wxid_secretary_liu", "#发布 notice")
+    sent = await gateway.wait_bot_sent(lambda e: e["conversation"] == PRESIDENTS, timeout=10)
+    assert sent["text"] == "@所有人\u2005喜讯：我会获评全国“四好”商会\n\n详见秘书处通知。"
+    assert sent["mentions"] == ["notify@all"]
+    done = await gateway.wait_bot_sent(lambda e: e["conversation"] == "wxid_secretary_liu", timeout=10)
+    assert done["text"] == "已发布“喜讯：我会获评全国“四好”商会”到 1 个群，共 2 条。"
+    assert await gateway.announcement(PRESIDENTS) == "喜讯：我会获评全国“四好”商会\n\n详见秘书处通知。"
