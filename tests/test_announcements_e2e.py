@@ -350,3 +350,25 @@ async def test_kill_9_between_two_parts_never_sends_a_part_twice(
     assert len(texts) == len(set(texts)) == 3
     assert [t.split("\n")[0] for t in texts] == ["三段公告（1/3）", "（2/3）", "（3/3）"]
     assert rest[-1].text.endswith(paragraphs[2])
+
+
+async def test_images_and_link_card_follow_the_text(
+    tmp_path: Path, simulator: Simulator, start_bot: Any
+) -> None:
+    import base64
+
+    (tmp_path / "announcements").mkdir(exist_ok=True)
+    (tmp_path / "announcements" / "plaque.png").write_bytes(base64.b64decode(
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="))
+    write_post(tmp_path, "plaque", 'title = "授牌仪式"\nimages = ["plaque.png"]\n'
+               '[link]\nurl = "https://example.org/sihao"\ntitle = "全国“四好”商会名单"',
+               "刘小虎秘书长代表商会领奖。")
+    await start_with_posts(tmp_path, simulator, start_bot)
+    await simulator.say(SECRETARY, "#发布 plaque")
+    sent = [await simulator.wait_for_sent(to(PRESIDENTS)) for _ in range(3)]
+    assert [(s.kind, s.text) for s in sent] == [
+        ("text", "授牌仪式\n\n刘小虎秘书长代表商会领奖。"),
+        ("file", "[文件] plaque.png"),
+        ("url", "[链接] 全国“四好”商会名单 https://example.org/sihao"),
+    ]
+    assert (await simulator.wait_for_sent(to(SECRETARY))).text == "已发布“授牌仪式”到 1 个群，共 3 条。"

@@ -33,7 +33,7 @@ from bot.simulator.protocol import (
     reply_for,
 )
 from bot.simulator.transport import GatewayServer, MethodTable
-from bot.simulator.world import TEXT, ChatMessage, Room, World, new_message_id
+from bot.simulator.world import IMAGE, TEXT, URL, ChatMessage, Room, World, new_message_id
 
 log = logging.getLogger("bot.simulator")
 
@@ -52,6 +52,7 @@ class SentMessage:
     mention_ids: tuple[str, ...]
     message_id: str
     at: float  # time.monotonic() when the gateway received it
+    kind: str = "text"  # "text", "file" (images and files: text is "[文件] name") or "url"
 
 
 @dataclass(frozen=True)
@@ -363,6 +364,10 @@ class Simulator:
                 if self.generation == "1.x"
                 else pb.MessageSendTextResponse,
             ),
+            "MessageSendFile": (
+                self._send_file, pb.MessageSendFileRequest, pb.MessageSendFileResponse),
+            "MessageSendUrl": (
+                self._send_url, pb.MessageSendUrlRequest, pb.MessageSendUrlResponse),
             "ContactPayload": (
                 self._contact_payload,
                 pb.ContactPayloadRequest,
@@ -514,6 +519,34 @@ class Simulator:
         if self.generation == "1.x":
             return MessageSendTextResponseV1(id_string_value_deprecated=message.id, id=message.id)
         return pb.MessageSendTextResponse(id=message.id)
+
+    def _send_file(self, request: Any) -> Reply:
+        """A file or image: shown as "[文件] name" (its content is not kept)."""
+        name = json.loads(request.filebox or "{}").get("name", "?")
+        return pb.MessageSendFileResponse(
+            id=self._send_other(request.conversation_id, "file", f"[文件] {name}", IMAGE))
+
+    def _send_url(self, request: Any) -> Reply:
+        """A link card: shown as "[链接] title url"."""
+        card = json.loads(request.url_link or "{}")
+        text = f"[链接] {card.get('title', '')} {card.get('url', '')}"
+        return pb.MessageSendUrlResponse(
+            id=self._send_other(request.conversation_id, "url", text, URL))
+
+    def _send_other(self, conversation: str, kind: str, text: str, message_type: int) -> str:
+        world = self.world
+        if not world.logged_in:
+            raise GRPCError(Status.FAILED_PRECONDITION, "not logged in")
+        in_room = conversation in world.rooms
+        if not in_room and conversation not in world.contacts:
+            raise GRPCError(Status.NOT_FOUND, f"conversation {conversation} not found")
+        message = ChatMessage(id=new_message_id(), talker_id=world.bot_id, text=text,
+                              type=message_type, room_id=conversation if in_room else "",
+                              listener_id="" if in_room else conversation)
+        self._sent(SentMessage(conversation, conversation if in_room else None, text, (),
+                               message.id, time.monotonic(), kind))
+        self._record(message)
+        return message.id
 
     def _contact_payload(self, request: Any) -> Reply:
         contact = self.world.contacts.get(request.id)
