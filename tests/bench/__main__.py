@@ -5,7 +5,9 @@ In one run, with the outbox's rate limit off and the FAQ cooldown at 0:
    per member), a burst of 2,000 questions (replies/s, p50/p99 latency, RPCs and CPU per
    reply), then 100 questions/s for 10 s (p50/p99 latency);
 2. the chamber bot then reads 100,000 group messages (one in ten a question) and its RSS is
-   taken after 20,000 and after 100,000.
+   taken after 20,000 and after 100,000;
+3. announcements (tests/bench/posts.py): scheduling lag over 100 posts, start-up time with
+   1,000 post files.
 The simulator runs in this process, each bot in its own, so each has a core of its own.
 """
 
@@ -247,6 +249,8 @@ async def main() -> None:
            f"against the TypeScript client's 1,070/s measured on the official gateway: "
            f"{ours['rate'] / 1070:.2f}x")
     report(f"p99 at {PACED_RATE}/s: {ours['paced_p99']:.1f} ms (floor < 20 ms)")
+    await posts.figures(sim, bench_config(workdir).read_text(encoding="utf-8"), TOKEN, REPO,
+                        GROUP, "wxid_m000", report)
     await sim.stop()
 
 
