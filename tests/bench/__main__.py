@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.simulator import Contact, Room, SentMessage, Simulator, World
+from tests.bench import posts
 
 REPO = Path(__file__).resolve().parents[2]
 TOKEN = "bench-token"
