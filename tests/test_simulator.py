@@ -140,9 +140,9 @@ async def test_unimplemented_rpc_fails_cleanly_and_the_gateway_keeps_serving(
 ) -> None:
     channel = raw_channel(sim)
     try:
-        request = pb.MessageSendUrlRequest(conversation_id=GROUP, url_link="{}")
+        request = pb.MessageRecallRequest(id="any")
         with pytest.raises(GRPCError) as info:
-            await raw_call(channel, "MessageSendUrl", request, pb.MessageSendUrlResponse)
+            await raw_call(channel, "MessageRecall", request, pb.MessageRecallResponse)
         assert info.value.status is Status.UNIMPLEMENTED
         reply = await raw_call(channel, "Version", pb.VersionRequest(), pb.VersionResponse)
         assert reply.version
