@@ -409,8 +409,8 @@ class Gateway:
         room = await puppet.room_payload(room_id)
         if room.owner_id != self.self_id:
             raise GatewayRefused(
-                f"the bot does not own group {room.topic or room_id}, so it cannot set its "
-                "announcement (群公告只能由群主设置)"
+                f"机器人不是“{room.topic or room_id}”的群主，不能设置群公告"
+                " (the bot does not own the group, so it cannot set its announcement)"
             )
         await puppet.room_announce(room_id, text)
 

@@ -54,7 +54,8 @@ class Outcome(enum.Enum):
 class Failure:
     message: Outgoing
     outcome: Outcome
-    error: str
+    error: str  # with the exception's type, for the log
+    reason: str  # the exception's own words, for people
     at: float
 
 
@@ -191,7 +192,8 @@ class Outbox:
             else:
                 self.store.mark(message.ledger, UNKNOWN)
         description = f"{type(error).__name__}: {error}".rstrip(": ")
-        failure = Failure(message, outcome, description, time.time())
+        failure = Failure(message, outcome, description, str(error) or type(error).__name__,
+                          time.time())
         self.failures.append(failure)
         log.error("could not send to %s after %d attempt(s), %s: %s; text began %r",
                   message.chat_id, attempts, outcome.value, description, message.text[:40])

@@ -90,6 +90,7 @@ def import_article(source: str, post_id: str | None, directory: Path) -> int:
     if "<html" in raw[:2000].lower() or "<p" in raw[:2000].lower():
         raw = extract_text(raw)
     post_id = post_id or re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-")[:40] or "imported"
+    directory.mkdir(parents=True, exist_ok=True)
     target = directory / f"{post_id}{SUFFIX}"
     if target.exists():
         print(f"{target} exists: choose another --id", file=sys.stderr)

@@ -28,6 +28,7 @@ class RunReport:
     post_id: str
     slot: str
     outcomes: dict[str, list[Outcome]]  # group id -> outcome of each part
+    problems: list[str]  # why parts failed, in people's words
 
     @property
     def complete(self) -> bool:
@@ -102,7 +103,10 @@ class Publisher:
             self.store.plan([m.ledger for ms in planned.values() for m in ms if m.ledger])
         futures = {group: [self.outbox.send(m) for m in ms] for group, ms in planned.items()}
         outcomes = {group: list(await asyncio.gather(*parts)) for group, parts in futures.items()}
-        report = RunReport(post.id, slot, outcomes)
+        problems = [failure.reason for failure in self.outbox.failures if failure.message.ledger
+                    and (failure.message.ledger.post_id, failure.message.ledger.slot)
+                    == (post.id, slot)]
+        report = RunReport(post.id, slot, outcomes, problems)
         log.info("post %s, run %s: %d part(s) sent to %d group(s)%s", post.id, slot,
                  report.sent_parts(), len(targets), "" if report.complete else ", INCOMPLETE")
         return report

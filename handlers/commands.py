@@ -61,7 +61,8 @@ async def publish(call: Call, ctx: Context) -> None:
     else:
         failed = sum(o not in (Outcome.SENT, Outcome.ALREADY_SENT)
                      for outcomes in report.outcomes.values() for o in outcomes)
-        ctx.tell(call.message.talker_id, f"“{title}”有 {failed} 条未能发出，详情已记录，请联系管理员。")
+        why = "；".join(dict.fromkeys(report.problems)) or "原因见日志"
+        ctx.tell(call.message.talker_id, f"“{title}”有 {failed} 条未能发出：{why}")
 
 
 async def list_posts(call: Call, ctx: Context) -> None:

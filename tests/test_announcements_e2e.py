@@ -100,9 +100,11 @@ async def test_group_announcement_and_a_clear_report_when_not_owner(
     simulator.world.rooms[PRESIDENTS].owner_id = "wxid_president_yi"
     await simulator.say(SECRETARY, "#发布 notice 再次")
     await simulator.wait_for_sent(to(PRESIDENTS))
-    assert (await simulator.wait_for_sent(to(SECRETARY))).text == "“群公告：春节放假安排”有 1 条未能发出，详情已记录，请联系管理员。"
+    assert (await simulator.wait_for_sent(to(SECRETARY))).text == (
+        "“群公告：春节放假安排”有 1 条未能发出：机器人不是“山西省山东商会会长官方群”的群主，不能设置群公告"
+        " (the bot does not own the group, so it cannot set its announcement)")
     report = await simulator.wait_for_sent(to(ADMIN))
-    assert "发送失败" in report.text and "does not own group" in report.text
+    assert "发送失败" in report.text and "不能设置群公告" in report.text
 
 
 async def test_every_command_refused_for_the_wrong_role(

@@ -95,3 +95,26 @@ async def test_wechatys_own_scheduler_and_web_server_do_not_run(
         assert (await simulator.wait_for_sent(timeout=5)).text.endswith(POSTCODE_ANSWER)
     assert not (tmp_path / ".wechaty").exists()
     assert running.bot.gateway.state is State.LOGGED_IN
+
+
+async def test_login_qr_shown_when_the_gateway_asks_for_a_scan(
+    start_bot: Any, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.simulator import World
+
+    simulator = Simulator(World.presidents_group(), token="sim-token", require_scan=True)
+    await simulator.start()
+    try:
+        with caplog.at_level(logging.INFO):
+            running: RunningBot = await start_bot(settings_for(simulator.endpoint), wait_login=False)
+            await running.states.wait_for(State.WAITING_FOR_SCAN, timeout=10)
+        asked = [r.getMessage() for r in caplog.records if r.name == "bot.login"]
+        assert asked and "https://login.weixin.qq.com/l/sim-" in asked[0]
+        qr_lines = capsys.readouterr().err.splitlines()
+        assert sum(any(block in line for block in "█▀▄") for line in qr_lines) >= 10  # drawn in blocks
+        simulator.confirm_scan()
+        await running.states.wait_for(State.LOGGED_IN, timeout=10)
+        await simulator.say("wxid_vp_001", "邮编？", room_id=PRESIDENTS)
+        assert (await simulator.wait_for_sent(timeout=5)).text.endswith(POSTCODE_ANSWER)
+    finally:
+        await simulator.stop()

@@ -113,3 +113,20 @@ def test_running_with_a_broken_config_stops_before_connecting(tmp_path: Path) ->
                          capture_output=True, text=True, cwd=REPO, check=False, timeout=60)
     assert run.returncode == 2
     assert f"{path}, line 1, field 'groups.0'" in run.stderr
+
+
+def test_posts_import_turns_the_seed_into_a_paused_draft(tmp_path: Path) -> None:
+    seed = REPO.parent / "shared" / "seeds" / "000_0fa0870774f01a57.txt"
+    if not seed.exists():
+        pytest.skip(f"the seed is not beside the repo: {seed}")
+    config = tmp_path / "config.toml"
+    config.write_text(SHIPPED.read_text(encoding="utf-8"), encoding="utf-8")
+    run = subprocess.run([sys.executable, "-m", "bot", "posts", "import", str(seed), "--id", "sihao-draft",
+                          "--config", str(config)], capture_output=True, text=True, cwd=REPO, check=False)
+    assert run.returncode == 0, run.stderr
+    draft = (tmp_path / "announcements" / "sihao-draft.md").read_text(encoding="utf-8")
+    assert "paused = true" in draft and "(jié)" not in draft and "節" not in draft
+    assert "to check, body line" in run.stdout  # the damaged places are pointed out
+    listed = subprocess.run([sys.executable, "-m", "bot", "posts", "list", "--config", str(config)],
+                            capture_output=True, text=True, cwd=REPO, check=False)
+    assert "sihao-draft" in listed.stdout and "未定时" in listed.stdout
