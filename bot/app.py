@@ -31,13 +31,13 @@ class ChamberBot:
         self.gateway.on_login = self.resolve_groups
         self.outbox = Outbox(settings.sending, self.gateway, self.store)
         self.outbox.failure_listeners.append(self._report_failure)
-        self.publisher = Publisher(self.outbox, self.groups_named,
-                                   settings.sending.max_text_length, self.store)
+        self.publisher = Publisher(self.outbox, self.groups_named, settings.sending.max_text_length,
+                                   self.store, settings.congratulations.window_hours)
         self.scheduler = PostScheduler(settings.posts_dir, tz, self.store, self.publisher,
                                        self.gateway.logged_in, self.notify_admins)
         self.desk = PostDesk(self.scheduler, self.store, settings.data_dir / "deleted-posts")
         routes = build_routes(settings) if routes is None else routes
-        self.router = Router(routes, Context(self.outbox, settings.roles, self.desk))
+        self.router = Router(routes, Context(self.outbox, settings.roles, self.desk, self.gateway))
         self.served_rooms: set[str] = {group.id for group in settings.groups if group.id}
         self.topics: dict[str, set[str]] = {
             group.topic: {group.id} for group in settings.groups if group.id and group.topic

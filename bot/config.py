@@ -111,6 +111,25 @@ class SendingSettings(Section):
     max_text_length: Annotated[int, Field(gt=0)] = 2000
 
 
+CONGRATULATION_KINDS = ("鲜花", "掌声", "点赞", "红包", "表情", "文字")
+
+
+class CongratulationSettings(Section):
+    """What counts as a congratulation, by kind: words, WeChat smiley codes ([强]) and emoji."""
+
+    window_hours: Annotated[float, Field(gt=0)] = 72.0
+    auto_thanks: bool = False  # post the thank-you when a window closes
+    kinds: dict[str, list[str]] = {}
+
+    @field_validator("kinds")
+    @classmethod
+    def _known_kinds(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        unknown = set(value) - set(CONGRATULATION_KINDS)
+        if unknown:
+            raise ValueError(f"unknown kind(s) {sorted(unknown)}; use {'、'.join(CONGRATULATION_KINDS)}")
+        return value
+
+
 class StorageSettings(Section):
     """Paths; relative ones are taken from the directory of config.toml."""
 
@@ -124,6 +143,7 @@ class Settings(Section):
     groups: Annotated[list[GroupSettings], Field(min_length=1)]
     roles: RoleSettings = RoleSettings()
     faq: FaqSettings = FaqSettings()
+    congratulations: CongratulationSettings = CongratulationSettings()
     sending: SendingSettings = SendingSettings()
     storage: StorageSettings = StorageSettings()
 

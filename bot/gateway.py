@@ -395,6 +395,9 @@ class Gateway:
             self._names.popitem(last=False)
         return name
 
+    async def room_member_ids(self, room_id: str) -> list[str]:
+        return [str(member) for member in await self._require_puppet().room_members(room_id)]
+
     async def room_ids_with_topic(self, topic: str) -> list[str]:
         puppet = self._require_puppet()
         found = []

@@ -49,7 +49,8 @@ class PostMeta(BaseModel):
     images: list[str] = []
     link: LinkCard | None = None
     collect_congratulations: bool = False
-    congratulation_window_hours: Annotated[float, Field(gt=0)] = 72.0
+    # None: [congratulations] window_hours of config.toml
+    congratulation_window_hours: Annotated[float, Field(gt=0)] | None = None
     grace_minutes: Annotated[float, Field(ge=0)] = 10.0
 
     @field_validator("id")

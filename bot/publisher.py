@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -18,7 +19,7 @@ from bot.messages import LinkCard, Outgoing, OutKind
 from bot.outbox import Outbox, Outcome
 from bot.post_render import render_parts
 from bot.posts import Post
-from bot.store import LedgerKey, Store
+from bot.store import Collection, LedgerKey, Store
 
 log = logging.getLogger("bot.publisher")
 
@@ -80,9 +81,10 @@ def post_messages(post: Post, chat_id: str, max_length: int, preview: bool = Fal
 
 class Publisher:
     def __init__(self, outbox: Outbox, resolve_groups: Callable[[list[str]], list[str]],
-                 max_length: int, store: Store | None = None) -> None:
+                 max_length: int, store: Store | None = None, window_hours: float = 72.0) -> None:
         self.outbox = outbox
         self.store = store
+        self.window_hours = window_hours
         self.resolve_groups = resolve_groups
         self.max_length = max_length
 
@@ -102,6 +104,9 @@ class Publisher:
         if self.store is not None:  # written down before the first part goes out
             self.store.plan([m.ledger for ms in planned.values() for m in ms if m.ledger])
         futures = {group: [self.outbox.send(m) for m in ms] for group, ms in planned.items()}
+        if post.meta.collect_congratulations:
+            for group, parts in futures.items():
+                parts[0].add_done_callback(self._collection_opener(post, group, slot))
         outcomes = {group: list(await asyncio.gather(*parts)) for group, parts in futures.items()}
         problems = [failure.reason for failure in self.outbox.failures if failure.message.ledger
                     and (failure.message.ledger.post_id, failure.message.ledger.slot)
@@ -110,6 +115,19 @@ class Publisher:
         log.info("post %s, run %s: %d part(s) sent to %d group(s)%s", post.id, slot,
                  report.sent_parts(), len(targets), "" if report.complete else ", INCOMPLETE")
         return report
+
+    def _collection_opener(self, post: Post, group: str, slot: str
+                           ) -> Callable[[asyncio.Future[Outcome]], None]:
+        """When the first part is out, the group's replies start counting."""
+        hours = post.meta.congratulation_window_hours or self.window_hours
+
+        def open_window(first_part: asyncio.Future[Outcome]) -> None:
+            if self.store is None or first_part.cancelled() or first_part.result() is not Outcome.SENT:
+                return
+            now = time.time()
+            self.store.open_collection(Collection(post.id, group, slot, now, now + hours * 3600))
+
+        return open_window
 
     def preview(self, post: Post, chat_id: str) -> list[asyncio.Future[Outcome]]:
         return [self.outbox.send(message)

@@ -51,13 +51,29 @@ class Sender(Protocol):
     def send(self, message: Outgoing) -> asyncio.Future[Any]: ...
 
 
+class People(Protocol):
+    """Who is who in WeChat, by id (names are for display only)."""
+
+    async def member_name(self, room_id: str, contact_id: str) -> str: ...
+
+    async def room_member_ids(self, room_id: str) -> list[str]: ...
+
+
 class Context:
     """What a handler may use. Every send goes through the outbox."""
 
-    def __init__(self, outbox: Sender, roles: RoleSettings, desk: PostDesk | None = None) -> None:
+    def __init__(self, outbox: Sender, roles: RoleSettings, desk: PostDesk | None = None,
+                 people: People | None = None) -> None:
         self.outbox = outbox
         self.roles = roles
         self._desk = desk
+        self._people = people
+
+    @property
+    def people(self) -> People:
+        if self._people is None:
+            raise RuntimeError("this bot runs without a gateway directory")
+        return self._people
 
     @property
     def desk(self) -> PostDesk:
