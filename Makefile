@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 GATEWAY_INSTALLED := tests/official_gateway/node_modules/.package-lock.json
+# The congratulations picture has Chinese labels: the tests check they are drawn.
+CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 
 .PHONY: run test bench lint
 
@@ -15,6 +17,9 @@ $(INSTALLED): pyproject.toml requirements.lock
 $(GATEWAY_INSTALLED): tests/official_gateway/package.json tests/official_gateway/package-lock.json
 	bash tests/official_gateway/install.sh
 
+$(CJK_FONT):
+	bash tests/install_fonts.sh
+
 run: $(INSTALLED)
 	$(BIN)/python -m bot
 
@@ -22,7 +27,7 @@ lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-test: $(INSTALLED) $(GATEWAY_INSTALLED) lint
+test: $(INSTALLED) $(GATEWAY_INSTALLED) $(CJK_FONT) lint
 	$(BIN)/pytest
 
 bench: $(INSTALLED)

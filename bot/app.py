@@ -15,11 +15,10 @@ from bot.post_desk import PostDesk
 from bot.publisher import Publisher
 from bot.router import Context, Route, Router
 from bot.scheduler import PostScheduler
-from bot.store import Store
+from bot.store import DATABASE, Store
 from handlers import build_routes
 
 log = logging.getLogger("bot.app")
-DATABASE = "bot.sqlite3"
 
 
 class ChamberBot:

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot import posts_cli
+from bot import congrats_cli, posts_cli
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import setup_logging
 
@@ -29,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("run", help="run the bot (the default)")
     commands.add_parser("check", help="check config.toml and the post files, then exit")
     posts_cli.add_parser(commands)
+    congrats_cli.add_parser(commands)
     argv = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(_config_first(argv))
     args.command = args.command or "run"
@@ -46,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
         return posts_cli.run(args, settings)
     if args.command == "posts":
         return posts_cli.run(args, settings)
+    if args.command == "congrats":
+        return congrats_cli.run(args, settings)
     if settings.uses_simulator:
         # The terminal is the chat window: log to a file, and only warnings to the screen.
         log_file = settings.data_dir / "bot.log"

@@ -54,6 +54,8 @@ class Sender(Protocol):
 class People(Protocol):
     """Who is who in WeChat, by id (names are for display only)."""
 
+    self_id: str  # the bot's own account
+
     async def member_name(self, room_id: str, contact_id: str) -> str: ...
 
     async def room_member_ids(self, room_id: str) -> list[str]: ...
@@ -117,6 +119,9 @@ class Router:
     def __init__(self, routes: Sequence[Route[Any]], context: Context) -> None:
         self.routes = list(routes)
         self.context = context
+
+    def route(self, name: str) -> Route[Any]:
+        return next(route for route in self.routes if route.name == name)
 
     async def dispatch(self, message: Incoming) -> list[str]:
         """Run the handlers the message triggers; returns their route names."""

@@ -58,6 +58,7 @@ CREATE TABLE IF NOT EXISTS kv (
 );
 """
 
+DATABASE = "bot.sqlite3"  # in the data directory
 PENDING, SENDING, SENT, UNKNOWN, ABANDONED = "pending", "sending", "sent", "unknown", "abandoned"
 
 
@@ -244,7 +245,7 @@ class Store:
 
     def congratulations(self, post_id: str) -> list[Congratulation]:
         rows = self.db.execute(
-            "SELECT * FROM congratulations WHERE post_id = ? ORDER BY at, message_id",
+            "SELECT * FROM congratulations WHERE post_id = ? ORDER BY at, rowid",
             (post_id,)).fetchall()
         return [Congratulation(row[0], row[1], row[2], row[3], row[4], row[5],
                                tuple(row[6].split(","))) for row in rows]

@@ -11,6 +11,7 @@ from datetime import datetime
 from bot.commands import Call, Command, CommandBook, CommandError
 from bot.outbox import Outcome
 from bot.router import Context, Place, Role
+from handlers import congrats
 
 WEEKDAYS = "一二三四五六日"
 
@@ -175,6 +176,11 @@ BOOK = CommandBook([
     Command("发布", ("publish",), S, "#发布 编号 [再次]", "立即发到公告的目标群",
             f"#发布 {EXAMPLE_ID}", publish),
     Command("公告列表", ("list",), S, "#公告列表", "所有公告及下次发送时间", "#公告列表", list_posts),
+    Command("祝贺统计", ("congrats",), S, "#祝贺统计 [编号] [未祝贺]",
+            "谁祝贺了：人数、类型、名单和图片（默认最近一条）", f"#祝贺统计 {EXAMPLE_ID} 未祝贺",
+            congrats.report),
+    Command("致谢", ("thanks",), S, "#致谢 编号", "在群里发一条总的致谢", f"#致谢 {EXAMPLE_ID}",
+            congrats.thank),
     Command("新建", ("new",), A, "#新建 编号（下一行标题，再下一行起正文）", "新建公告",
             "#新建 meeting-1201\n12月1日会长办公会通知\n各位会长：……", create, PRIVATE),
     Command("编辑", ("edit",), A, "#编辑 编号（下一行标题，再下一行起正文）", "修改标题和正文",

@@ -1,0 +1,45 @@
+"""`python -m bot congrats export <id>`: the CSV (UTF-8 with BOM, for Excel) and the picture."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from bot.config import Settings
+from bot.congrats_report import FontMissing, render_png, tally, write_csv
+from bot.posts import load_posts
+from bot.store import DATABASE, Store
+
+
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    congrats = commands.add_parser("congrats", help="export a post's congratulations")
+    actions = congrats.add_subparsers(dest="action", required=True)
+    export = actions.add_parser("export", help="CSV (opens in Excel) and PNG of one post")
+    export.add_argument("post_id")
+    export.add_argument("--out", type=Path, default=Path("."), help="directory (default: here)")
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    tz = settings.general.tz
+    posts, _ = load_posts(settings.posts_dir, tz, datetime.now(tz)) \
+        if settings.posts_dir.is_dir() else ({}, [])
+    post = posts.get(args.post_id)
+    store = Store(settings.data_dir / DATABASE)
+    try:
+        found = tally(store, args.post_id, post.title if post else args.post_id)
+    finally:
+        store.close()
+    if found is None:
+        print(f"no congratulations collected for {args.post_id!r} (was it sent with "
+              "collect_congratulations = true?)", file=sys.stderr)
+        return 1
+    args.out.mkdir(parents=True, exist_ok=True)
+    print(write_csv(found, args.out / f"祝贺统计-{found.post_id}.csv", tz))
+    try:
+        print(render_png(found, args.out / f"祝贺统计-{found.post_id}.png", tz))
+    except FontMissing as error:
+        print(f"picture not drawn: {error}", file=sys.stderr)
+        return 1
+    return 0
