@@ -5,6 +5,7 @@ The simulator is ours; this is the truth: the gateway the `wechaty/wechaty` imag
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -141,3 +142,36 @@ async def test_secretary_publishes_with_mention_all_and_group_announcement(
     done = await gateway.wait_bot_sent(lambda e: e["conversation"] == "wxid_secretary_liu", timeout=10)
     assert done["text"] == "已发布“喜讯：我会获评全国“四好”商会”到 1 个群，共 2 条。"
     assert await gateway.announcement(PRESIDENTS) == "喜讯：我会获评全国“四好”商会\n\n详见秘书处通知。"
+
+
+async def test_congratulations_of_every_kind_the_mock_can_emit(
+    gateway: OfficialGateway, start_bot: Any, tmp_path: Path
+) -> None:
+    from handlers.congrats import CongratulationCollector
+
+    post = tmp_path / "announcements" / "award.md"
+    post.parent.mkdir(parents=True)
+    post.write_text('+++\ntitle = "喜讯：我会获评全国“四好”商会"\ncollect_congratulations = true\n+++\n'
+                    "详见秘书处通知。\n", encoding="utf-8")
+    running: RunningBot = await start_bot(settings_for(gateway.endpoint, token=TOKEN, home=tmp_path))
+    collector = running.bot.router.route("congratulations").handle.__self__  # type: ignore[attr-defined]
+    assert isinstance(collector, CongratulationCollector)
+    await gateway.say("wxid_secretary_liu", "#发布 award")
+    await gateway.wait_bot_sent(lambda e: e["conversation"] == "wxid_secretary_liu", timeout=10)
+
+    said = [
+        ("wxid_vp_001", "", "RedEnvelope"),
+        ("wxid_vp_002", "", "Emoticon"),
+        ("wxid_vp_003", "热烈祝贺！👏🌹", None),
+    ]
+    for number, (talker, text, kind) in enumerate(said, start=1):
+        await gateway.say(talker, text, room=PRESIDENTS, message_type=kind)
+        async with asyncio.timeout(10), collector.decisions:
+            await collector.decisions.wait_for(lambda n=number: collector.decided >= n)
+    await gateway.say("wxid_vp_004", "收到", room=PRESIDENTS,
+                      quote=("wxid_chamber_bot", "喜讯：我会获评全国“四好”商会\n\n详见秘书处通知。"))
+    async with asyncio.timeout(10), collector.decisions:
+        await collector.decisions.wait_for(lambda: collector.decided >= 4)
+    records = [(r.member_id, r.kinds) for r in running.bot.store.congratulations("award")]
+    assert records == [("wxid_vp_001", ("红包",)), ("wxid_vp_002", ("表情",)),
+                       ("wxid_vp_003", ("鲜花", "掌声", "文字")), ("wxid_vp_004", ("文字",))]
