@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,7 +17,7 @@ from bot.publisher import Publisher
 from bot.router import Context, Route, Router
 from bot.scheduler import PostScheduler
 from bot.store import DATABASE, Store
-from handlers import build_routes
+from handlers import build_routes, congrats
 
 log = logging.getLogger("bot.app")
 
@@ -42,6 +43,12 @@ class ChamberBot:
             group.topic: {group.id} for group in settings.groups if group.id and group.topic
         }
         self._tasks: list[asyncio.Task[None]] = []
+        if settings.congratulations.auto_thanks:
+            self.scheduler.aps.add_job(self.thank_closed_windows, "interval", minutes=1,
+                                       id="auto-thanks", coalesce=True, max_instances=1)
+
+    async def thank_closed_windows(self) -> None:
+        await congrats.thank_closed_windows(self.router.context, time.time())
 
     async def on_message(self, message: Incoming) -> None:
         # Groups the bot does not serve are none of its business, whatever is said there.

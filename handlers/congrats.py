@@ -132,3 +132,20 @@ def send_thanks(ctx: Context, found: Tally) -> list[asyncio.Future[Outcome]]:
         futures.append(ctx.outbox.send(Outgoing(collection.group_id, text, reason="thanks",
                                                 ledger=key)))
     return futures
+
+
+async def thank_closed_windows(ctx: Context, now: float, lookback: float = 24 * 3600) -> int:
+    """auto_thanks: when a collecting post's window has closed (within `lookback`, so a bot
+    down over the closing still thanks), one thank-you per group; returns how many posts."""
+    thanked = 0
+    store = ctx.desk.store
+    for post_id in dict.fromkeys(c.post_id for c in store.collections()
+                                 if now - lookback <= c.closes_at <= now):
+        if store.ledger(post_id=f"{post_id}#thanks"):
+            continue
+        known = ctx.desk.scheduler.posts.get(post_id)
+        found = tally(store, post_id, known.title if known else post_id)
+        if found is not None and found.records:
+            send_thanks(ctx, found)
+            thanked += 1
+    return thanked

@@ -13,7 +13,6 @@ from typing import Any
 from PIL import Image
 
 from bot.simulator import Simulator
-from bot.store import Store
 from handlers.congrats import CongratulationCollector
 from tests.conftest import BOT_ID, PRESIDENTS, REPO, TEA, RunningBot, settings_for
 
@@ -175,4 +174,26 @@ def test_the_picture_draws_chinese_with_a_chinese_font(tmp_path: Path) -> None:
     # With a font lacking Chinese, every character is the same "missing" box.
     shapes = {bytes(font.getmask(char)) for char in "鲜花掌声点赞"}
     assert len(shapes) == 6
-    _ = Store, BOT_ID
+
+
+async def test_auto_thanks_when_the_window_closes(
+    tmp_path: Path, simulator: Simulator, start_bot: Any
+) -> None:
+    post = tmp_path / "announcements" / "award.md"
+    post.parent.mkdir(parents=True, exist_ok=True)
+    post.write_text(f'+++\ntitle = "{TITLE}"\ncollect_congratulations = true\n+++\n正文。\n',
+                    encoding="utf-8")
+    settings = settings_for(simulator.endpoint, home=tmp_path, congratulations={"auto_thanks": True})
+    running: RunningBot = await start_bot(settings)
+    assert running.bot.scheduler.aps.get_job("auto-thanks") is not None
+    await publish(simulator)
+    await simulator.say("wxid_vp_001", "恭喜🌹", room_id=PRESIDENTS)
+    await decided(collector_of(running), 1)
+    await running.bot.thank_closed_windows()  # the window is still open: nothing yet
+    running.bot.store.db.execute("UPDATE collections SET closes_at = ?", (time.time() - 1,))
+    await running.bot.thank_closed_windows()  # the minute's check after it closed
+    await running.bot.thank_closed_windows()  # and the next one: not again
+    assert (await simulator.wait_for_sent(to(PRESIDENTS))).text == "感谢朱会长的祝贺与支持！"
+    await simulator.say("wxid_vp_002", "@商会小助手\u2005邮编？", room_id=PRESIDENTS, mention_ids=(BOT_ID,))
+    await simulator.wait_for_sent(lambda s: s.text.endswith("030006"))
+    assert [s.text for s in simulator.sent].count("感谢朱会长的祝贺与支持！") == 1
