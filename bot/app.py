@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.config import Settings
 from bot.gateway import Gateway, GatewayUnavailable
+from bot.login_qr import PNG_NAME as LOGIN_QR_PNG
 from bot.messages import Incoming, Outgoing
 from bot.outbox import Failure, Outbox
 from bot.post_desk import PostDesk
@@ -27,7 +28,8 @@ class ChamberBot:
         self.settings = settings
         tz = settings.general.tz
         self.store = Store(settings.data_dir / DATABASE)
-        self.gateway = Gateway(settings.gateway, tz, self.on_message)
+        self.gateway = Gateway(settings.gateway, tz, self.on_message,
+                               login_qr_png=settings.data_dir / LOGIN_QR_PNG)
         self.gateway.on_login = self.resolve_groups
         self.outbox = Outbox(settings.sending, self.gateway, self.store)
         self.outbox.failure_listeners.append(self._report_failure)

@@ -20,6 +20,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -28,7 +29,7 @@ from grpclib.exceptions import GRPCError
 
 from bot import wechaty_compat as compat
 from bot.config import GatewaySettings
-from bot.login_qr import show_login_qr
+from bot.login_qr import forget_login_qr, show_login_qr
 from bot.messages import Incoming, MessageKind, Outgoing, OutKind
 
 log = logging.getLogger("bot.gateway")
@@ -101,10 +102,12 @@ class BoundedSet:
 
 
 class Gateway:
-    def __init__(self, settings: GatewaySettings, tz: ZoneInfo, on_message: MessageHandler) -> None:
+    def __init__(self, settings: GatewaySettings, tz: ZoneInfo, on_message: MessageHandler,
+                 login_qr_png: Path | None = None) -> None:
         self.settings = settings
         self.tz = tz
         self.on_message = on_message
+        self.login_qr_png = login_qr_png  # where a scan request's QR code is saved, if anywhere
         self.on_login: Callable[[], Awaitable[None]] | None = None
         # Called on every state change with (state, detail): alerts, status, tests.
         self.state_listeners: list[Callable[[State, str], None]] = []
@@ -270,7 +273,7 @@ class Gateway:
         if qrcode:
             status_name = getattr(status, "name", status)
             self._set_state(State.WAITING_FOR_SCAN, f"scan status {status_name}")
-            show_login_qr(qrcode)
+            show_login_qr(qrcode, self.login_qr_png)
 
     async def _on_login(self, payload: Any) -> None:
         self._on_activity()
@@ -284,6 +287,7 @@ class Gateway:
                 log.warning("could not read the bot's own name: %s", error)
         self._set_state(State.LOGGED_IN, f"as {self.self_id} {self.self_name}".rstrip())
         self.logged_in.set()
+        forget_login_qr(self.login_qr_png)
         if self.on_login is not None:
             try:
                 await self.on_login()

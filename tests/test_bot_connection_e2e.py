@@ -98,22 +98,32 @@ async def test_wechatys_own_scheduler_and_web_server_do_not_run(
 
 
 async def test_login_qr_shown_when_the_gateway_asks_for_a_scan(
-    start_bot: Any, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+    start_bot: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str]
 ) -> None:
+    from PIL import Image
+
     from bot.simulator import World
 
     simulator = Simulator(World.presidents_group(), token="sim-token", require_scan=True)
     await simulator.start()
+    png = tmp_path / "data" / "login-qr.png"
     try:
         with caplog.at_level(logging.INFO):
-            running: RunningBot = await start_bot(settings_for(simulator.endpoint), wait_login=False)
+            running: RunningBot = await start_bot(settings_for(simulator.endpoint, home=tmp_path),
+                                                  wait_login=False)
             await running.states.wait_for(State.WAITING_FOR_SCAN, timeout=10)
         asked = [r.getMessage() for r in caplog.records if r.name == "bot.login"]
         assert asked and "https://login.weixin.qq.com/l/sim-" in asked[0]
+        assert f"also saved as {png}" in asked[0]
         qr_lines = capsys.readouterr().err.splitlines()
         assert sum(any(block in line for block in "█▀▄") for line in qr_lines) >= 10  # drawn in blocks
+        with Image.open(png) as image:  # a real PNG, square, big enough to scan from a screen
+            assert image.format == "PNG" and image.width == image.height >= 200
+            assert set(image.convert("L").getdata()) == {0, 255}  # black modules on white
         simulator.confirm_scan()
         await running.states.wait_for(State.LOGGED_IN, timeout=10)
+        assert not png.exists()  # a used code is removed: it would only mislead
         await simulator.say("wxid_vp_001", "邮编？", room_id=PRESIDENTS)
         assert (await simulator.wait_for_sent(timeout=5)).text.endswith(POSTCODE_ANSWER)
     finally:
