@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from bot import congrats_cli, posts_cli
 from bot.config import ConfigError, Settings, load_settings
+from bot.instance_lock import AlreadyRunning, hold_data_dir
 from bot.logs import setup_logging
 
 if TYPE_CHECKING:
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
 
 DEFAULT_CONFIG = Path("config.toml")
 SIMULATOR_TOKEN = "simulator-token"
+ALREADY_RUNNING = 3  # exit code: another bot holds the data directory
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,6 +51,15 @@ def main(argv: list[str] | None = None) -> int:
         return posts_cli.run(args, settings)
     if args.command == "congrats":
         return congrats_cli.run(args, settings)
+    try:
+        with hold_data_dir(settings.data_dir):
+            return start(settings)
+    except AlreadyRunning as error:
+        print(error, file=sys.stderr)
+        return ALREADY_RUNNING
+
+
+def start(settings: Settings) -> int:
     if settings.uses_simulator:
         # The terminal is the chat window: log to a file, and only warnings to the screen.
         log_file = settings.data_dir / "bot.log"

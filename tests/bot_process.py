@@ -28,6 +28,7 @@ class BotProcess:
         self.config, self.token = config, token
         self.process: asyncio.subprocess.Process | None = None
         self.log: list[str] = []
+        self._logged = asyncio.Condition()
         self._reader: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -42,6 +43,24 @@ class BotProcess:
         assert self.process is not None and self.process.stderr is not None
         async for line in self.process.stderr:
             self.log.append(line.decode("utf-8", "replace").rstrip())
+            async with self._logged:
+                self._logged.notify_all()
+
+    async def wait_for_log(self, text: str, timeout: float = 15) -> str:
+        """The first line of the bot's stderr that contains `text` (waiting for it)."""
+        def found() -> str | None:
+            return next((line for line in self.log if text in line), None)
+
+        async with asyncio.timeout(timeout), self._logged:
+            await self._logged.wait_for(lambda: found() is not None)
+        line = found()
+        assert line is not None
+        return line
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
 
     def kill_9(self) -> None:
         assert self.process is not None
