@@ -39,6 +39,11 @@ class RunReport:
             for outcome in outcomes
         )
 
+    @property
+    def interrupted(self) -> bool:
+        """The bot stopped during the run: the parts not sent are pending, for a restart."""
+        return any(o is Outcome.STOPPED for outcomes in self.outcomes.values() for o in outcomes)
+
     def sent_parts(self) -> int:
         return sum(o is Outcome.SENT for outcomes in self.outcomes.values() for o in outcomes)
 
@@ -103,10 +108,13 @@ class Publisher:
             ]
         if self.store is not None:  # written down before the first part goes out
             self.store.plan([m.ledger for ms in planned.values() for m in ms if m.ledger])
+        if post.meta.collect_congratulations:
+            for group in planned:
+                self._open_collection(post, group, slot)
         futures = {group: [self.outbox.send(m) for m in ms] for group, ms in planned.items()}
         if post.meta.collect_congratulations:
             for group, parts in futures.items():
-                parts[0].add_done_callback(self._collection_opener(post, group, slot))
+                parts[0].add_done_callback(self._collection_closer(post, group, slot))
         outcomes = {group: list(await asyncio.gather(*parts)) for group, parts in futures.items()}
         problems = [failure.reason for failure in self.outbox.failures if failure.message.ledger
                     and (failure.message.ledger.post_id, failure.message.ledger.slot)
@@ -116,18 +124,25 @@ class Publisher:
                  report.sent_parts(), len(targets), "" if report.complete else ", INCOMPLETE")
         return report
 
-    def _collection_opener(self, post: Post, group: str, slot: str
-                           ) -> Callable[[asyncio.Future[Outcome]], None]:
-        """When the first part is out, the group's replies start counting."""
-        hours = post.meta.congratulation_window_hours or self.window_hours
-
-        def open_window(first_part: asyncio.Future[Outcome]) -> None:
-            if self.store is None or first_part.cancelled() or first_part.result() is not Outcome.SENT:
-                return
+    def _open_collection(self, post: Post, group: str, slot: str) -> None:
+        """Replies count from the moment the run starts: a member may answer within
+        milliseconds of the post, before the gateway has confirmed the send."""
+        if self.store is not None:
+            hours = post.meta.congratulation_window_hours or self.window_hours
             now = time.time()
             self.store.open_collection(Collection(post.id, group, slot, now, now + hours * 3600))
 
-        return open_window
+    def _collection_closer(self, post: Post, group: str, slot: str
+                           ) -> Callable[[asyncio.Future[Outcome]], None]:
+        """If the post's first part did not go out, its window closes at once."""
+
+        def close_if_unsent(first_part: asyncio.Future[Outcome]) -> None:
+            sent = not first_part.cancelled() and first_part.result() in (
+                Outcome.SENT, Outcome.ALREADY_SENT)
+            if self.store is not None and not sent:
+                self.store.close_collection(post.id, group, slot)
+
+        return close_if_unsent
 
     def preview(self, post: Post, chat_id: str) -> list[asyncio.Future[Outcome]]:
         return [self.outbox.send(message)

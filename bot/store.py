@@ -221,6 +221,10 @@ class Store:
             collection.post_id, collection.group_id, collection.slot, collection.opened_at,
             collection.closes_at))
 
+    def close_collection(self, post_id: str, group_id: str, slot: str) -> None:
+        self.db.execute("UPDATE collections SET closes_at = opened_at WHERE post_id = ? AND"
+                        " group_id = ? AND slot = ?", (post_id, group_id, slot))
+
     def collection_at(self, group_id: str, at: float) -> Collection | None:
         """The latest collecting post in the group whose window is open at `at`."""
         row = self.db.execute(

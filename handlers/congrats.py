@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,7 +53,8 @@ class CongratulationCollector:
     async def _record(self, message: Incoming, ctx: Context, candidate: Candidate) -> None:
         assert message.room_id is not None
         store = ctx.desk.store
-        collection = store.collection_at(message.room_id, message.time.timestamp())
+        # Attributed by when the bot sees it: the gateway's clock may be off from ours.
+        collection = store.collection_at(message.room_id, time.time())
         if collection is None:
             return
         post = ctx.desk.scheduler.posts.get(collection.post_id)

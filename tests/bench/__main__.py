@@ -7,7 +7,8 @@ In one run, with the outbox's rate limit off and the FAQ cooldown at 0:
 2. the chamber bot then reads 100,000 group messages (one in ten a question) and its RSS is
    taken after 20,000 and after 100,000;
 3. announcements (tests/bench/posts.py): scheduling lag over 100 posts, start-up time with
-   1,000 post files.
+   1,000 post files;
+4. congratulations (tests/bench/congrats.py): 5,000 from 500 members within 10 s.
 The simulator runs in this process, each bot in its own, so each has a core of its own.
 """
 
@@ -26,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.simulator import Contact, Room, SentMessage, Simulator, World
-from tests.bench import posts
+from tests.bench import congrats, posts
 
 REPO = Path(__file__).resolve().parents[2]
 TOKEN = "bench-token"
@@ -252,6 +253,8 @@ async def main() -> None:
     report(f"p99 at {PACED_RATE}/s: {ours['paced_p99']:.1f} ms (floor < 20 ms)")
     await posts.figures(sim, bench_config(workdir).read_text(encoding="utf-8"), TOKEN, REPO,
                         GROUP, "wxid_m000", report)
+    await congrats.figures(sim, bench_config(workdir).read_text(encoding="utf-8"), TOKEN, REPO,
+                           GROUP, report)
     await sim.stop()
 
 
