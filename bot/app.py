@@ -21,6 +21,9 @@ from bot.store import DATABASE, Store
 from handlers import build_routes, congrats
 
 log = logging.getLogger("bot.app")
+# On SIGTERM the part being sent gets this long to finish, so the whole stop stays well within
+# the 10 s a container manager (docker stop) waits before it kills.
+STOP_SEND_SECONDS = 5.0
 
 
 class ChamberBot:
@@ -45,6 +48,7 @@ class ChamberBot:
             group.topic: {group.id} for group in settings.groups if group.id and group.topic
         }
         self._tasks: list[asyncio.Task[None]] = []
+        self._stopping: asyncio.Task[None] | None = None
         if settings.congratulations.auto_thanks:
             self.scheduler.aps.add_job(self.thank_closed_windows, "interval", minutes=1,
                                        id="auto-thanks", coalesce=True, max_instances=1)
@@ -53,6 +57,8 @@ class ChamberBot:
         await congrats.thank_closed_windows(self.router.context, time.time())
 
     async def on_message(self, message: Incoming) -> None:
+        if self._stopping is not None:
+            return  # a stopping bot takes no new work
         # Groups the bot does not serve are none of its business, whatever is said there.
         if message.room_id is not None and message.room_id not in self.served_rooms:
             return
@@ -119,4 +125,14 @@ class ChamberBot:
             self.store.close()
 
     async def stop(self) -> None:
+        """Stop gracefully: no new runs or messages, the part being sent finishes, the parts
+        not sent stay pending in the ledger; then run() closes the store and returns."""
+        if self._stopping is None:
+            self._stopping = asyncio.ensure_future(self._stop())
+        await asyncio.shield(self._stopping)  # a second signal waits for the same stop
+
+    async def _stop(self) -> None:
+        log.info("stopping: no new work; the message being sent finishes")
+        self.scheduler.pause()
+        await self.outbox.close(STOP_SEND_SECONDS)
         await self.gateway.stop()

@@ -7,6 +7,8 @@ what it could not send. A send whose outcome is unknown (the gateway took it but
 answer in time) is reported, never repeated: a double post is worse than a missing one.
 Post parts carry a ledger key: they are written down before and after sending, and a part
 the ledger already has is never sent again, whatever restarts or reloads happened.
+On close() (the bot stopping) the message being handed to the gateway finishes and nothing
+else goes out: post parts not sent stay `pending` in the ledger, for a restart to resume.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from grpclib.const import Status
 from grpclib.exceptions import GRPCError
@@ -48,6 +50,7 @@ class Outcome(enum.Enum):
     ALREADY_SENT = "already in the ledger"
     NOT_SENT = "not sent"
     UNKNOWN = "outcome unknown"
+    STOPPED = "not sent: the bot stopped"  # a post part stays pending in the ledger
 
 
 @dataclass(frozen=True)
@@ -84,7 +87,11 @@ class Outbox:
         self._last_chat = ""
         self._last_send_in_chat: dict[str, float] = {}
         self._in_flight = asyncio.Semaphore(1 if settings.rate_limit else UNLIMITED_IN_FLIGHT)
-        self._tasks: set[asyncio.Task[None]] = set()
+        # Each message is delivered by a task of its own (one at a time with the rate limit).
+        self._tasks: dict[asyncio.Task[None], tuple[Outgoing, asyncio.Future[Outcome]]] = {}
+        self._in_rpc: set[asyncio.Task[Any]] = set()  # handing a message to the gateway now
+        self._next: tuple[Outgoing, asyncio.Future[Outcome]] | None = None  # taken, waiting
+        self._runner: asyncio.Task[Any] | None = None
         self._stopping = False
 
     @property
@@ -94,24 +101,68 @@ class Outbox:
     def send(self, message: Outgoing) -> asyncio.Future[Outcome]:
         """Queue a message; it is sent in order, paced. The future tells how it went."""
         outcome: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait((message, outcome))
+        if self._stopping:
+            outcome.set_result(Outcome.STOPPED)
+        else:
+            self._queue.put_nowait((message, outcome))
         return outcome
 
     async def run(self) -> None:
-        while True:
-            message, outcome = await self._queue.get()
+        """Deliver what is queued, in order, until close() (or cancellation)."""
+        self._runner = asyncio.current_task()
+        while not self._stopping:
+            self._next = message, outcome = await self._queue.get()
+            await self._in_flight.acquire()  # with the rate limit: the previous one is done
             if self.settings.rate_limit:
                 await self._wait_for_turn(message.chat_id)
-                await self._deliver(message, outcome)
-            else:
-                await self._in_flight.acquire()
-                task = asyncio.create_task(self._deliver(message, outcome))
-                self._tasks.add(task)
-                task.add_done_callback(self._finished)
+            task = asyncio.create_task(self._deliver(message, outcome))
+            self._next = None
+            self._tasks[task] = message, outcome
+            task.add_done_callback(self._finished)
 
     def _finished(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
+        message, outcome = self._tasks.pop(task)
         self._in_flight.release()
+        if outcome.done():
+            return
+        if task.cancelled():
+            outcome.set_result(Outcome.STOPPED)
+            return
+        # Not a gateway error (those are handled): e.g. the ledger's database failing. This
+        # message is lost to it, but the outbox goes on with the next one.
+        error = task.exception()
+        log.error("sending to %s failed unexpectedly", message.chat_id, exc_info=error)
+        outcome.set_result(Outcome.UNKNOWN)
+
+    async def close(self, timeout: float) -> None:
+        """Stop taking work. The message being handed to the gateway gets up to `timeout`
+        seconds to finish; nothing else is sent. Post parts not sent stay `pending` in the
+        ledger (a restart within their grace sends them); other queued messages are dropped."""
+        if self._stopping:
+            return
+        self._stopping = True
+        if self._runner is not None:
+            self._runner.cancel()
+        for task in self._tasks:
+            if task not in self._in_rpc:
+                task.cancel()  # between attempts or not started: nothing is on the wire
+        busy = list(self._tasks)
+        if busy:
+            _, late = await asyncio.wait(busy, timeout=timeout)
+            for task in late:
+                log.warning("gave up waiting for the gateway to take a message; if it was a "
+                            "post part, the ledger keeps it as 'sending' (reported, not resent)")
+                task.cancel()
+            await asyncio.gather(*busy, return_exceptions=True)
+        left = [self._next] if self._next is not None else []
+        while not self._queue.empty():
+            left.append(self._queue.get_nowait())
+        for _, outcome in left:
+            if not outcome.done():
+                outcome.set_result(Outcome.STOPPED)
+        parts = sum(message.ledger is not None for message, _ in left)
+        log.info("outbox closed: %d queued message(s) not sent (%d post part(s), still pending "
+                 "in the ledger)", len(left), parts)
 
     def _pause_before(self, chat_id: str) -> float:
         now = self.clock()
@@ -144,22 +195,44 @@ class Outbox:
         attempts = self.settings.max_attempts
         for attempt in range(1, attempts + 1):
             try:
-                message_id = await self.transport.deliver(message)
+                message_id = await self._hand_over(message)
             except (GatewayUnavailable, GatewayRefused, ConnectionError, GRPCError, TimeoutError,
                     OSError) as error:
                 not_sent = _surely_not_sent(error)
+                if not_sent and self._stopping:
+                    return self._put_back(message)
                 if not not_sent or isinstance(error, GatewayRefused) or attempt == attempts:
                     return await self._fail(message, error, attempt, not_sent)
                 delay = self.settings.retry_base_seconds * 2 ** (attempt - 1)
                 log.warning("send to %s failed (%s), retry %d in %.1f s",
                             message.chat_id, error, attempt, delay)
-                await self._wait_for_gateway(delay)
+                try:
+                    await self._wait_for_gateway(delay)
+                except asyncio.CancelledError:
+                    self._put_back(message)  # stopping between two attempts
+                    raise
                 continue
             if key is not None and store is not None:
                 store.mark(key, SENT, message_id or "")
             self._record_send(message.chat_id)
             return Outcome.SENT
         raise AssertionError("unreachable")
+
+    async def _hand_over(self, message: Outgoing) -> str:
+        """One attempt; while it runs, close() waits for it rather than cut it off."""
+        task = asyncio.current_task()
+        assert task is not None
+        self._in_rpc.add(task)
+        try:
+            return await self.transport.deliver(message)
+        finally:
+            self._in_rpc.discard(task)
+
+    def _put_back(self, message: Outgoing) -> Outcome:
+        """A claimed post part that surely did not go out: pending again, for a restart."""
+        if message.ledger is not None and self.store is not None:
+            self.store.release(message.ledger)
+        return Outcome.STOPPED
 
     async def _wait_for_gateway(self, delay: float) -> None:
         """Back off, but no longer than it takes the gateway to log in again."""

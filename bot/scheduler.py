@@ -73,6 +73,7 @@ class PostScheduler:
         self._reported_errors: set[str] = set()
         self._background_runs: set[asyncio.Future[RunReport | None]] = set()
         self.loads = 0  # how many times the files were read: tests wait on reloads
+        self.stopped = False
         self.reloaded = asyncio.Condition()
 
     # --- posts and jobs ---------------------------------------------------------------------
@@ -145,14 +146,24 @@ class PostScheduler:
         self.aps.add_job(self._heartbeat, "interval", seconds=HEARTBEAT_SECONDS, id="heartbeat")
         self.aps.add_job(self._watch_files, "interval", seconds=WATCH_SECONDS, id="watch",
                          coalesce=True, max_instances=1)
+        if self.stopped:  # the bot was stopped while starting up
+            return
         self.aps.start()
         await self.catch_up(skip=resumed)
         self._heartbeat()
+
+    def pause(self) -> None:
+        """Start no new run (the bot is stopping); runs under way end when the outbox closes."""
+        self.stopped = True
+        if self.aps.running:
+            self.aps.pause()
 
     def shutdown(self) -> None:
         if self.aps.running:
             self._heartbeat()
             self.aps.shutdown(wait=False)
+        for run in self._background_runs:
+            run.cancel()  # e.g. a resumed run still waiting for the gateway
 
     def _heartbeat(self) -> None:
         self.store.put(ALIVE_KEY, self.now().isoformat())
@@ -230,7 +241,9 @@ class PostScheduler:
                     f"未能连接微信，错过定时公告：{post.title}（{describe_time(when)}）")
                 return None
         report = await self.publisher.run(post, slot_of(when))
-        if not report.complete:
+        if report.interrupted:  # not a failure: a restart within grace sends the rest
+            log.info("post %s, run %s: stopped part-way; the rest is pending", post.id, when)
+        elif not report.complete:
             await self.notify_admins(
                 f"定时公告未能全部发出：{post.title}（{describe_time(when)}），详见日志")
         return report

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+from bot.messages import Outgoing
 from bot.simulator import Simulator
+from bot.store import Store
 from tests.bot_process import BotProcess, write_config
-from tests.conftest import TOKEN
+from tests.conftest import PRESIDENTS, TOKEN, RunningBot, settings_for
+from tests.test_announcements_e2e import MEMBER, SECRETARY, SHANGHAI, to, write_post
 
 LOGGED_IN = "-> logged in"
 
@@ -40,3 +50,102 @@ async def test_a_second_bot_on_the_same_data_directory_refuses_to_start(
         await fourth.wait_for_log(LOGGED_IN)
     finally:
         assert await fourth.stop() == 0
+
+
+def shanghai_now() -> datetime:
+    return datetime.now(SHANGHAI)
+
+
+def ledger_states(home: Path, post_id: str) -> list[str]:
+    store = Store(home / "data" / "bot.sqlite3")
+    try:
+        return [row.state for row in sorted(store.ledger(post_id), key=lambda r: r.key.part)]
+    finally:
+        store.close()
+
+
+async def test_sigterm_during_a_multi_part_post_then_a_restart_sends_exactly_the_rest(
+    tmp_path: Path, simulator: Simulator
+) -> None:
+    paragraphs = [f"第{n}部分：" + "会员企业踊跃参与公益活动。" * 30 for n in range(1, 5)]
+    due = (shanghai_now() + timedelta(seconds=3)).replace(microsecond=0)
+    write_post(tmp_path, "series", f'title = "四段公告"\nschedule = "{due:%Y-%m-%d %H:%M:%S}"',
+               "\n\n".join(paragraphs))
+    config = write_config(tmp_path, simulator.endpoint, TOKEN, {
+        "per_chat_interval_seconds = 3": "per_chat_interval_seconds = 2",  # parts 2 s apart
+        "max_text_length = 2000": "max_text_length = 500",
+    })
+    first = BotProcess(config, TOKEN)
+    await first.start()
+    part_one = await simulator.wait_for_sent(to(PRESIDENTS), timeout=20)
+    assert part_one.text.startswith("四段公告（1/4）")
+    signalled = time.monotonic()
+    assert await first.stop() == 0  # SIGTERM
+    assert time.monotonic() - signalled < 10
+    assert ledger_states(tmp_path, "series") == ["sent", "pending", "pending", "pending"]
+    assert any("outbox closed: 3 queued message(s) not sent (3 post part(s)" in line
+               for line in first.log)
+    assert [s for s in simulator.sent if s.conversation_id == PRESIDENTS] == [part_one]
+
+    second = BotProcess(config, TOKEN)  # within the post's 10-minute grace
+    await second.start()
+    try:
+        rest = [await simulator.wait_for_sent(to(PRESIDENTS), timeout=20) for _ in range(3)]
+        # The outbox sends in order: once this answer is out, nothing of the post is left.
+        await simulator.say(MEMBER, "邮编？", room_id=PRESIDENTS)
+        assert (await simulator.wait_for_sent(to(PRESIDENTS), timeout=10)).text.endswith("030006")
+    finally:
+        assert await second.stop() == 0
+    assert [p.text.split("\n")[0] for p in rest] == ["（2/4）", "（3/4）", "（4/4）"]
+    texts = [s.text for s in simulator.sent if s.text.startswith(("四段公告", "（"))]
+    assert len(texts) == len(set(texts)) == 4
+    assert "\n\n".join(t.split("\n\n", 1)[1] for t in texts) == "\n\n".join(paragraphs)
+    assert ledger_states(tmp_path, "series") == ["sent"] * 4
+
+
+class WakeOnStop(logging.Handler):
+    """Resumes the hung gateway the moment the bot says it is stopping."""
+
+    def __init__(self, simulator: Simulator) -> None:
+        super().__init__()
+        self.simulator = simulator
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage().startswith("stopping:"):
+            self.simulator.resume()
+
+
+async def test_stop_waits_for_the_part_being_handed_to_the_gateway(
+    tmp_path: Path, simulator: Simulator, start_bot: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    paragraphs = [f"第{n}部分：" + "商会工作稳步推进。" * 40 for n in range(1, 4)]
+    write_post(tmp_path, "series", 'title = "三段公告"', "\n\n".join(paragraphs))
+    settings = settings_for(simulator.endpoint, home=tmp_path)
+    settings = settings.model_copy(update={"sending": settings.sending.model_copy(
+        update={"max_text_length": 500, "per_chat_interval_seconds": 1})})
+    running: RunningBot = await start_bot(settings)
+    handed_over: asyncio.Queue[Outgoing] = asyncio.Queue()
+    deliver = running.bot.gateway.deliver
+
+    async def observed(message: Outgoing) -> str:  # the real send, observed
+        handed_over.put_nowait(message)
+        return await deliver(message)
+
+    running.bot.gateway.deliver = observed  # type: ignore[method-assign]
+    await simulator.say(SECRETARY, "#发布 series")
+    await simulator.wait_for_sent(to(PRESIDENTS))
+    simulator.hang()  # part 2 will be stuck in the gateway when the stop comes
+    assert (await handed_over.get()).text.startswith("三段公告（1/3）")
+    part_two = await asyncio.wait_for(handed_over.get(), timeout=5)
+    assert part_two.text.startswith("（2/3）")
+    waker = WakeOnStop(simulator)
+    caplog.set_level(logging.INFO, logger="bot.app")
+    logging.getLogger("bot.app").addHandler(waker)
+    try:
+        await running.bot.stop()
+        await asyncio.wait_for(running.task, timeout=10)
+    finally:
+        logging.getLogger("bot.app").removeHandler(waker)
+    assert [s.text.split("\n")[0] for s in simulator.sent if s.conversation_id == PRESIDENTS] == [
+        "三段公告（1/3）", "（2/3）"]
+    assert ledger_states(tmp_path, "series") == ["sent", "sent", "pending"]
