@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS send_ledger (
@@ -111,13 +113,52 @@ class AuditEntry:
     detail: str
 
 
+ErrorListener = Callable[[sqlite3.Error], None]
+
+
+class ReportingConnection(sqlite3.Connection):
+    """Tells its listeners about every database error (disk full, file read-only, corrupt),
+    wherever in the bot it happens, then raises it as usual: the alerts hear of it once, here."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.listeners: list[ErrorListener] = []
+
+    def _report(self, error: sqlite3.Error) -> None:
+        for listener in self.listeners:
+            listener(error)
+
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+        try:
+            return super().execute(sql, parameters)
+        except sqlite3.Error as error:
+            self._report(error)
+            raise
+
+    def executemany(self, sql: str, parameters: Any, /) -> sqlite3.Cursor:
+        try:
+            return super().executemany(sql, parameters)
+        except sqlite3.Error as error:
+            self._report(error)
+            raise
+
+    def executescript(self, script: str, /) -> sqlite3.Cursor:
+        try:
+            return super().executescript(script)
+        except sqlite3.Error as error:
+            self._report(error)
+            raise
+
+
 class Store:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         # One connection, used from the event loop's thread only; autocommit per statement
         # so a row is on disk before the handler that wrote it returns.
-        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
+                                  factory=ReportingConnection)
+        self.error_listeners = self.db.listeners  # e.g. the alerts
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(SCHEMA)
