@@ -33,7 +33,9 @@ drives `PuppetService`, python-wechaty's gRPC client, directly (see bot/gateway.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any, Optional
 
 import betterproto
@@ -71,91 +73,51 @@ WECHATY_LOGGER_PREFIXES = ("Wechaty", "PuppetService", "wechaty")
 # Each message carries the old wrapped field and the new plain one; a gateway reads the
 # layout it knows and ignores the other (unknown fields are skipped in protobuf). The new
 # field is a proto3 `optional`, i.e. a one-field oneof: betterproto's `group` gives it
-# presence, so setting an empty announcement still reads as a "set", not a "get".
+# presence, so clearing an announcement (setting "") still reads as a "set", not a "get".
 # (typing.Optional, not `str | None`: betterproto 1.x inspects the hint with issubclass.)
 
 
 @dataclass(eq=False, repr=False)
-class RoomAnnounceRequest(betterproto.Message):
+class OptionalStringRequest(betterproto.Message):
+    """RoomAnnounce, RoomTopic and ContactAlias requests share this layout in both versions."""
+
     id: str = betterproto.string_field(1)
-    text_old: Optional[str] = betterproto.message_field(2, wraps=betterproto.TYPE_STRING)
-    text: str = betterproto.string_field(3, group="_text")
+    value_old: Optional[str] = betterproto.message_field(2, wraps=betterproto.TYPE_STRING)
+    value: str = betterproto.string_field(3, group="_value")
+
+    def __bytes__(self) -> bytes:
+        # betterproto 1.2.5 drops an empty string even when it is the chosen oneof member,
+        # which would turn "clear the announcement" into "read it": put it back (tag 3, len 0).
+        data = super().__bytes__()
+        chosen, value = betterproto.which_one_of(self, "_value")
+        return data + b"\x1a\x00" if chosen and value == "" else data
+
+    SerializeToString = __bytes__  # the base class's alias would skip the override
 
 
 @dataclass(eq=False, repr=False)
-class RoomAnnounceResponse(betterproto.Message):
-    text_old: Optional[str] = betterproto.message_field(1, wraps=betterproto.TYPE_STRING)
-    text_new: str = betterproto.string_field(2)
+class OptionalStringReply(betterproto.Message):
+    value_old: Optional[str] = betterproto.message_field(1, wraps=betterproto.TYPE_STRING)
+    value: str = betterproto.string_field(2)
 
 
-@dataclass(eq=False, repr=False)
-class RoomTopicRequest(betterproto.Message):
-    id: str = betterproto.string_field(1)
-    topic_old: Optional[str] = betterproto.message_field(2, wraps=betterproto.TYPE_STRING)
-    topic: str = betterproto.string_field(3, group="_topic")
+def _get_or_set(rpc: str, name: str) -> Callable[..., Awaitable[SimpleNamespace]]:
+    """A stub method for `rpc` whose optional string argument (and reply field) is `name`."""
+
+    async def call(self: PuppetStub, *, id: str = "", **value: str | None) -> SimpleNamespace:
+        request = OptionalStringRequest(id=id)
+        text = value.get(name)
+        if text is not None:
+            request.value_old = request.value = text
+        reply = await self._unary_unary(f"/wechaty.Puppet/{rpc}", request, OptionalStringReply)
+        return SimpleNamespace(**{name: reply.value or reply.value_old})
+
+    return call
 
 
-@dataclass(eq=False, repr=False)
-class RoomTopicResponse(betterproto.Message):
-    topic_old: Optional[str] = betterproto.message_field(1, wraps=betterproto.TYPE_STRING)
-    topic_new: str = betterproto.string_field(2)
-
-
-@dataclass(eq=False, repr=False)
-class ContactAliasRequest(betterproto.Message):
-    id: str = betterproto.string_field(1)
-    alias_old: Optional[str] = betterproto.message_field(2, wraps=betterproto.TYPE_STRING)
-    alias: str = betterproto.string_field(3, group="_alias")
-
-
-@dataclass(eq=False, repr=False)
-class ContactAliasResponse(betterproto.Message):
-    alias_old: Optional[str] = betterproto.message_field(1, wraps=betterproto.TYPE_STRING)
-    alias_new: str = betterproto.string_field(2)
-
-
-@dataclass(frozen=True)
-class _TextReply:
-    """What PuppetService reads from the stub's reply: one optional string per RPC."""
-
-    text: str | None = None
-    topic: str | None = None
-    alias: str | None = None
-
-
-def _either(new: str, old: str | None) -> str | None:
-    return new or old
-
-
-async def _room_announce(self: PuppetStub, *, id: str = "", text: str | None = None) -> _TextReply:
-    request = RoomAnnounceRequest(id=id)
-    if text is not None:
-        request.text_old, request.text = text, text
-    reply = await self._unary_unary("/wechaty.Puppet/RoomAnnounce", request, RoomAnnounceResponse)
-    return _TextReply(text=_either(reply.text_new, reply.text_old))
-
-
-async def _room_topic(self: PuppetStub, *, id: str = "", topic: str | None = None) -> _TextReply:
-    request = RoomTopicRequest(id=id)
-    if topic is not None:
-        request.topic_old, request.topic = topic, topic
-    reply = await self._unary_unary("/wechaty.Puppet/RoomTopic", request, RoomTopicResponse)
-    return _TextReply(topic=_either(reply.topic_new, reply.topic_old))
-
-
-async def _contact_alias(
-    self: PuppetStub, *, id: str = "", alias: str | None = None
-) -> _TextReply:
-    request = ContactAliasRequest(id=id)
-    if alias is not None:
-        request.alias_old, request.alias = alias, alias
-    reply = await self._unary_unary("/wechaty.Puppet/ContactAlias", request, ContactAliasResponse)
-    return _TextReply(alias=_either(reply.alias_new, reply.alias_old))
-
-
-PuppetStub.room_announce = _room_announce
-PuppetStub.room_topic = _room_topic
-PuppetStub.contact_alias = _contact_alias
+PuppetStub.room_announce = _get_or_set("RoomAnnounce", "text")
+PuppetStub.room_topic = _get_or_set("RoomTopic", "topic")
+PuppetStub.contact_alias = _get_or_set("ContactAlias", "alias")
 
 
 async def _room_topic_get_or_set(

@@ -69,6 +69,9 @@ async def test_fix2_announce_topic_and_alias_work_on_old_and_new_gateways(
         await puppet.contact_alias("wxid_vp_001", "朱英海")
         assert sim.world.contacts["wxid_vp_001"].alias == "朱英海"
         assert await puppet.contact_alias("wxid_vp_001") == "朱英海"
+
+        await puppet.room_announce(PRESIDENTS, "")  # clearing is a set, not a get
+        assert sim.world.rooms[PRESIDENTS].announce == ""
     finally:
         await puppet.stop()
 
