@@ -15,6 +15,9 @@ _MENTION = re.compile(r"@[^\s\u2005@]{1,30}[\s\u2005]")
 
 
 def to_simplified(text: str) -> str:
+    # OpenCC encodes to UTF-8 and raises on a lone surrogate: no such text is worth a crash.
+    if not text.isascii():
+        text = text.encode("utf-8", "replace").decode("utf-8")
     return str(_to_simplified.convert(text))
 
 
