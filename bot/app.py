@@ -8,8 +8,10 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from bot.alerts import Alerts
 from bot.config import Settings
 from bot.gateway import Gateway, GatewayUnavailable
+from bot.incidents import ConnectionWatch, storage_failed
 from bot.login_qr import PNG_NAME as LOGIN_QR_PNG
 from bot.messages import Incoming, Outgoing
 from bot.outbox import Failure, Outbox
@@ -24,6 +26,7 @@ log = logging.getLogger("bot.app")
 # On SIGTERM the part being sent gets this long to finish, so the whole stop stays well within
 # the 10 s a container manager (docker stop) waits before it kills.
 STOP_SEND_SECONDS = 5.0
+ALERTS_FLUSH_SECONDS = 2.0  # then the last alerts (a webhook down) stay in the log only
 
 
 class ChamberBot:
@@ -31,8 +34,12 @@ class ChamberBot:
         self.settings = settings
         tz = settings.general.tz
         self.store = Store(settings.data_dir / DATABASE)
+        self.alerts = Alerts(settings.alerts, tz, self._tell_admins)
+        self.store.error_listeners.append(storage_failed(self.alerts, self.store.path))
         self.gateway = Gateway(settings.gateway, tz, self.on_message,
                                login_qr_png=settings.data_dir / LOGIN_QR_PNG)
+        self.gateway.state_listeners.append(ConnectionWatch(
+            self.alerts, settings.gateway.endpoint, settings.alerts.hung_after_seconds))
         self.gateway.on_login = self.resolve_groups
         self.outbox = Outbox(settings.sending, self.gateway, self.store)
         self.outbox.failure_listeners.append(self._report_failure)
@@ -96,8 +103,12 @@ class ChamberBot:
                 self.topics.setdefault(group.topic, set()).add(room_id)
 
     async def notify_admins(self, text: str) -> None:
-        """A private message to each admin (and the log, which works when WeChat does not)."""
-        log.warning("to admins: %s", text)
+        """The scheduler's reports (missed or incomplete posts, bad post files): through the
+        alerts, so to the log, the admins in WeChat and the webhook."""
+        self.alerts.notice(text)
+
+    def _tell_admins(self, text: str) -> None:
+        """The alerts' way into WeChat: a private message to each admin."""
         for admin in self.settings.roles.admins:
             self.outbox.send(Outgoing(admin, text, reason="admin notice"))
 
@@ -106,19 +117,24 @@ class ChamberBot:
             return  # reporting a failed report would only fail again
         key = failure.message.ledger
         what = key.describe() if key else f"发往 {failure.message.chat_id} 的消息"
-        await self.notify_admins(f"发送失败（{failure.outcome.value}）：{what}；{failure.error}")
+        # One report per run of a post, however many of its parts failed.
+        once = f"send:{key.post_id}@{key.group_id}@{key.slot}" if key else None
+        self.alerts.notice(f"发送失败（{failure.outcome.value}）：{what}；{failure.error}",
+                           event="send_failed", once=once)
 
     async def run(self) -> None:
         """Run until stop() or cancellation."""
         self._tasks = [
             asyncio.create_task(self.gateway.run(), name="gateway"),
             asyncio.create_task(self.outbox.run(), name="outbox"),
+            asyncio.create_task(self.alerts.run(), name="alerts"),
         ]
         try:
             await self.scheduler.start()
             await self._tasks[0]
         finally:
             self.scheduler.shutdown()
+            await self.alerts.close(ALERTS_FLUSH_SECONDS)
             for task in self._tasks:
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)

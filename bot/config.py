@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -18,6 +18,7 @@ from bot.toml_lines import line_of
 
 ENDPOINT_ENV = "WECHATY_PUPPET_SERVICE_ENDPOINT"
 TOKEN_ENV = "WECHATY_PUPPET_SERVICE_TOKEN"
+ALERT_WEBHOOK_ENV = "CHAMBER_ALERTS_WEBHOOK_URL"  # a WeCom robot URL carries its key: a secret
 
 
 class Section(BaseModel):
@@ -137,6 +138,26 @@ class StorageSettings(Section):
     posts_dir: str = "announcements"
 
 
+class AlertSettings(Section):
+    """Alerts outside WeChat (which may be the thing that is down): a webhook. Off when empty."""
+
+    webhook_url: str = ""
+    # "wecom": a WeCom (企业微信) group robot; "json": {"event", "state", "message", "at", "bot"}.
+    format: Literal["wecom", "json"] = "wecom"
+    # The gateway unreachable or hung this long (counted from when the bot notices) is an alert.
+    hung_after_seconds: Annotated[float, Field(gt=0)] = 60.0
+    name: str = ""  # how alerts name this bot; empty: "chamber-bot@<host name>"
+    timeout_seconds: Annotated[float, Field(gt=0)] = 10.0
+    max_attempts: Annotated[int, Field(ge=1)] = 4  # 1 s, 2 s, 4 s ... between attempts
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError(f"expected an http(s):// URL, got {value!r}")
+        return value
+
+
 class Settings(Section):
     general: GeneralSettings = GeneralSettings()
     gateway: GatewaySettings = GatewaySettings()
@@ -146,6 +167,7 @@ class Settings(Section):
     congratulations: CongratulationSettings = CongratulationSettings()
     sending: SendingSettings = SendingSettings()
     storage: StorageSettings = StorageSettings()
+    alerts: AlertSettings = AlertSettings()
 
     # Where config.toml was read from: relative paths in it start there.
     base_dir: Path = Path(".")
@@ -168,7 +190,8 @@ class ConfigError(Exception):
 
 
 def load_settings(path: Path, environ: dict[str, str] | None = None) -> Settings:
-    """Read, validate and return the settings; the gateway's env variables override the file."""
+    """Read, validate and return the settings; the gateway's and the alert webhook's env
+    variables override the file."""
     env = os.environ if environ is None else environ
     try:
         text = path.read_text(encoding="utf-8")
@@ -186,6 +209,10 @@ def load_settings(path: Path, environ: dict[str, str] | None = None) -> Settings
             gateway["endpoint"] = env[ENDPOINT_ENV]
         if env.get(TOKEN_ENV):
             gateway["token"] = env[TOKEN_ENV]
+    if env.get(ALERT_WEBHOOK_ENV):
+        alerts = raw.setdefault("alerts", {})
+        if isinstance(alerts, dict):
+            alerts["webhook_url"] = env[ALERT_WEBHOOK_ENV]
 
     raw["base_dir"] = path.resolve().parent
     try:

@@ -25,7 +25,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from grpclib.const import Status
-from grpclib.exceptions import GRPCError
+from grpclib.exceptions import GRPCError, StreamTerminatedError
 
 from bot import wechaty_compat as compat
 from bot.config import GatewaySettings
@@ -198,7 +198,8 @@ class Gateway:
             return str(error)
         if error is None:
             return "connection ended"
-        if isinstance(error, GRPCError | OSError | TimeoutError | ConnectionError):
+        if isinstance(error, GRPCError | OSError | TimeoutError | ConnectionError
+                      | StreamTerminatedError):  # the gateway went away mid-stream
             return f"{type(error).__name__}: {error}"
         log.error("unexpected error on the gateway connection", exc_info=error)
         return f"unexpected {type(error).__name__}: {error}"

@@ -125,6 +125,7 @@ async def test_login_qr_shown_when_the_gateway_asks_for_a_scan(
         await running.states.wait_for(State.LOGGED_IN, timeout=10)
         assert not png.exists()  # a used code is removed: it would only mislead
         await simulator.say("wxid_vp_001", "邮编？", room_id=PRESIDENTS)
-        assert (await simulator.wait_for_sent(timeout=5)).text.endswith(POSTCODE_ANSWER)
+        answer = await simulator.wait_for_sent(lambda s: s.conversation_id == PRESIDENTS, timeout=5)
+        assert answer.text.endswith(POSTCODE_ANSWER)
     finally:
         await simulator.stop()

@@ -130,3 +130,19 @@ def test_posts_import_turns_the_seed_into_a_paused_draft(tmp_path: Path) -> None
     listed = subprocess.run([sys.executable, "-m", "bot", "posts", "list", "--config", str(config)],
                             capture_output=True, text=True, cwd=REPO, check=False)
     assert "sihao-draft" in listed.stdout and "未定时" in listed.stdout
+
+
+def test_alerts_are_off_by_default_and_the_webhook_can_come_from_the_environment() -> None:
+    shipped = load_settings(SHIPPED, environ={}).alerts
+    assert (shipped.webhook_url, shipped.format, shipped.hung_after_seconds) == ("", "wecom", 60)
+    url = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=secret"
+    settings = load_settings(SHIPPED, environ={"CHAMBER_ALERTS_WEBHOOK_URL": url})
+    assert settings.alerts.webhook_url == url
+
+
+def test_a_wrong_alert_format_names_its_line(tmp_path: Path) -> None:
+    path = shipped_with('format = "wecom"', 'format = "dingtalk"', tmp_path)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ={})
+    line = line_number_of(path, 'format = "dingtalk"')
+    assert str(caught.value).startswith(f"{path}, line {line}, field 'alerts.format': Input should be 'wecom' or 'json'")

@@ -1,0 +1,119 @@
+"""The alert webhook: a WeCom group robot or any endpoint that takes a small JSON body.
+
+Posting never blocks the bot: alerts are queued and one worker POSTs them in order (an alert
+before its recovery), with a timeout per attempt and retries with backoff. A webhook that
+stays down costs log lines, nothing else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+import httpx
+
+from bot.config import AlertSettings
+
+log = logging.getLogger("bot.webhook")
+
+QUEUE_LIMIT = 100  # a webhook down for days must not grow memory; the oldest go first
+WECOM_MAX_BYTES = 2048  # WeCom's limit for a text message's content
+WECOM_RATE_LIMITED = 45009  # "api freq out of limit": worth another try later
+BACKOFF_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class Alert:
+    event: str  # what it is about: "gateway", "wechat", "token", "storage", "announcement" ...
+    state: Literal["alert", "recovered"]
+    message: str  # a sentence for people
+    at: datetime  # aware, in the bot's timezone
+
+
+def body(alert: Alert, format: Literal["wecom", "json"], bot: str) -> dict[str, Any]:
+    if format == "json":
+        return {"event": alert.event, "state": alert.state, "message": alert.message,
+                "at": alert.at.isoformat(), "bot": bot}
+    label = "告警" if alert.state == "alert" else "已恢复"
+    content = f"【{bot}】{label}：{alert.message}\n{alert.at:%Y-%m-%d %H:%M:%S}"
+    content = content.encode("utf-8")[:WECOM_MAX_BYTES].decode("utf-8", "ignore")
+    return {"msgtype": "text", "text": {"content": content}}
+
+
+def wecom_error(response: httpx.Response) -> tuple[int, str]:
+    """A WeCom robot answers HTTP 200 with an error code in the body: 0 is success."""
+    try:
+        data = response.json()
+    except ValueError:
+        return 0, ""
+    if not isinstance(data, dict):
+        return 0, ""
+    return int(data.get("errcode") or 0), str(data.get("errmsg", ""))
+
+
+class Webhook:
+    def __init__(self, settings: AlertSettings, bot: str,
+                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.settings = settings
+        self.bot = bot
+        self.delivered = 0
+        self._client = httpx.AsyncClient(timeout=settings.timeout_seconds, transport=transport)
+        self._queue: asyncio.Queue[Alert] = asyncio.Queue()
+
+    def post(self, alert: Alert) -> None:
+        """Queue an alert; returns at once."""
+        if self._queue.qsize() >= QUEUE_LIMIT:
+            dropped = self._queue.get_nowait()
+            log.warning("alert webhook backlog full, dropped: %s", dropped.message)
+        self._queue.put_nowait(alert)
+
+    async def run(self) -> None:
+        while True:
+            alert = await self._queue.get()
+            try:
+                await self._deliver(alert)
+            finally:
+                self._queue.task_done()
+
+    async def close(self, timeout: float) -> None:
+        """Give what is queued up to `timeout` seconds to go out, then let the rest go."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                await self._queue.join()
+        await self._client.aclose()
+
+    async def _deliver(self, alert: Alert) -> None:
+        payload = body(alert, self.settings.format, self.bot)
+        attempts = self.settings.max_attempts
+        for attempt in range(1, attempts + 1):
+            problem, retry = await self._attempt(payload)
+            if problem is None:
+                self.delivered += 1
+                return
+            if not retry or attempt == attempts:
+                log.error("alert webhook failed after %d attempt(s) (%s); alert was: %s",
+                          attempt, problem, alert.message)
+                return
+            delay = BACKOFF_SECONDS * 2 ** (attempt - 1)
+            log.warning("alert webhook: %s; retry %d in %.0f s", problem, attempt, delay)
+            await asyncio.sleep(delay)  # backoff, not synchronisation
+
+    async def _attempt(self, payload: dict[str, Any]) -> tuple[str | None, bool]:
+        """(None, _) when delivered, else (what went wrong, whether to try again)."""
+        try:
+            response = await self._client.post(self.settings.webhook_url, json=payload)
+        except httpx.HTTPError as error:  # refused, timed out, reset: not delivered
+            return f"{type(error).__name__}: {error}", True
+        if response.status_code >= 500 or response.status_code == 429:
+            return f"HTTP {response.status_code}", True
+        if response.status_code >= 400:
+            return f"HTTP {response.status_code}: {response.text[:200]}", False
+        if self.settings.format == "wecom":
+            code, message = wecom_error(response)
+            if code:
+                return f"WeCom errcode {code}: {message}", code == WECOM_RATE_LIMITED
+        return None, False
