@@ -19,6 +19,7 @@ from bot.post_desk import PostDesk
 from bot.publisher import Publisher
 from bot.router import Context, Route, Router
 from bot.scheduler import PostScheduler
+from bot.status import StatusBoard
 from bot.store import DATABASE, Store
 from handlers import build_routes, congrats
 
@@ -48,8 +49,11 @@ class ChamberBot:
         self.scheduler = PostScheduler(settings.posts_dir, tz, self.store, self.publisher,
                                        self.gateway.logged_in, self.notify_admins)
         self.desk = PostDesk(self.scheduler, self.store, settings.data_dir / "deleted-posts")
+        self.status = StatusBoard(settings.data_dir, tz, self.gateway, self.scheduler,
+                                  self.outbox, self.alerts, self.store)
         routes = build_routes(settings) if routes is None else routes
-        self.router = Router(routes, Context(self.outbox, settings.roles, self.desk, self.gateway))
+        self.router = Router(routes, Context(self.outbox, settings.roles, self.desk, self.gateway,
+                                             self.status))
         self.served_rooms: set[str] = {group.id for group in settings.groups if group.id}
         self.topics: dict[str, set[str]] = {
             group.topic: {group.id} for group in settings.groups if group.id and group.topic
@@ -128,6 +132,7 @@ class ChamberBot:
             asyncio.create_task(self.gateway.run(), name="gateway"),
             asyncio.create_task(self.outbox.run(), name="outbox"),
             asyncio.create_task(self.alerts.run(), name="alerts"),
+            asyncio.create_task(self.status.run(), name="status"),
         ]
         try:
             await self.scheduler.start()

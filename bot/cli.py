@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot import congrats_cli, posts_cli
+from bot import congrats_cli, health, posts_cli
 from bot.config import ConfigError, Settings, load_settings
 from bot.instance_lock import AlreadyRunning, hold_data_dir
 from bot.logs import setup_logging
@@ -30,6 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("run", help="run the bot (the default)")
     commands.add_parser("check", help="check config.toml and the post files, then exit")
+    commands.add_parser("health", help="exit 0 if the running bot is connected and making "
+                                       "progress, else 1 with the reason (Docker HEALTHCHECK)")
     posts_cli.add_parser(commands)
     congrats_cli.add_parser(commands)
     argv = sys.argv[1:] if argv is None else argv
@@ -49,6 +51,10 @@ def main(argv: list[str] | None = None) -> int:
         return posts_cli.run(args, settings)
     if args.command == "posts":
         return posts_cli.run(args, settings)
+    if args.command == "health":
+        healthy, sentence = health.check(settings.data_dir)
+        print(sentence, file=sys.stdout if healthy else sys.stderr)
+        return 0 if healthy else 1
     if args.command == "congrats":
         return congrats_cli.run(args, settings)
     try:

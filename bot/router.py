@@ -19,6 +19,7 @@ from bot.messages import Incoming, Outgoing
 
 if TYPE_CHECKING:
     from bot.post_desk import PostDesk
+    from bot.status import StatusBoard
 
 log = logging.getLogger("bot.router")
 
@@ -65,17 +66,25 @@ class Context:
     """What a handler may use. Every send goes through the outbox."""
 
     def __init__(self, outbox: Sender, roles: RoleSettings, desk: PostDesk | None = None,
-                 people: People | None = None) -> None:
+                 people: People | None = None, status: StatusBoard | None = None) -> None:
         self.outbox = outbox
         self.roles = roles
         self._desk = desk
         self._people = people
+        self._status = status
 
     @property
     def people(self) -> People:
         if self._people is None:
             raise RuntimeError("this bot runs without a gateway directory")
         return self._people
+
+    @property
+    def status(self) -> StatusBoard:
+        """What the bot is doing (connection, uptime, next posts ...), for #状态."""
+        if self._status is None:
+            raise RuntimeError("this bot runs without a status board")
+        return self._status
 
     @property
     def desk(self) -> PostDesk:

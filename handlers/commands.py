@@ -12,6 +12,7 @@ from bot.commands import Call, Command, CommandBook, CommandError
 from bot.outbox import Outcome
 from bot.router import Context, Place, Role
 from handlers import congrats
+from handlers.status import show_status
 
 WEEKDAYS = "一二三四五六日"
 
@@ -197,4 +198,6 @@ BOOK = CommandBook([
             delete, PRIVATE),
     Command("历史", ("history",), A, "#历史 编号", "谁在何时改过、发过", f"#历史 {EXAMPLE_ID}",
             history, PRIVATE),
+    Command("状态", ("status",), A, "#状态", "机器人的连接、运行时间和接下来的公告（私聊回复）",
+            "#状态", show_status),
 ])

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import sys
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -15,7 +17,7 @@ from bot.messages import Outgoing
 from bot.simulator import Simulator
 from bot.store import Store
 from tests.bot_process import BotProcess, write_config
-from tests.conftest import PRESIDENTS, TOKEN, RunningBot, settings_for
+from tests.conftest import PRESIDENTS, REPO, TOKEN, RunningBot, settings_for
 from tests.test_announcements_e2e import MEMBER, SECRETARY, SHANGHAI, to, write_post
 
 LOGGED_IN = "-> logged in"
@@ -149,3 +151,62 @@ async def test_stop_waits_for_the_part_being_handed_to_the_gateway(
     assert [s.text.split("\n")[0] for s in simulator.sent if s.conversation_id == PRESIDENTS] == [
         "三段公告（1/3）", "（2/3）"]
     assert ledger_states(tmp_path, "series") == ["sent", "sent", "pending"]
+
+
+async def health(config: Path) -> tuple[int, str]:
+    """`python -m bot health`: its exit code and its sentence."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "health", "--config", str(config),
+        env={**os.environ, "PYTHONPATH": str(REPO)}, stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await process.communicate()
+    assert process.returncode is not None
+    return process.returncode, (out + err).decode("utf-8").strip()
+
+
+async def health_becomes(config: Path, code: int, timeout: float = 15) -> str:
+    """Ask until health answers `code` (the bot rewrites its status within a few seconds)."""
+    async with asyncio.timeout(timeout):
+        while True:
+            answer, sentence = await health(config)
+            if answer == code:
+                return sentence
+
+
+async def test_health_follows_the_bot_and_its_gateway(tmp_path: Path, simulator: Simulator) -> None:
+    config = write_config(tmp_path, simulator.endpoint, TOKEN, {
+        "idle_ding_seconds = 10": "idle_ding_seconds = 0.5",
+        "ding_timeout_seconds = 10": "ding_timeout_seconds = 0.5",
+        "rpc_timeout_seconds = 10": "rpc_timeout_seconds = 1",
+    })
+    status_file = tmp_path / "data" / "status.json"
+    assert await health(config) == (1, f"没有机器人在运行 / no bot is running here: {status_file} "
+                                       "does not exist")
+    bot = BotProcess(config, TOKEN)
+    await bot.start()
+    try:
+        await bot.wait_for_log(LOGGED_IN)
+        assert (await health_becomes(config, 0)).startswith("OK: connected to WeChat since ")
+
+        await simulator.stop()  # the gateway killed
+        sentence = await health_becomes(config, 1)
+        assert sentence.startswith("机器人没有连上微信：") and "/ the bot is not connected to WeChat: " \
+            in sentence
+        await simulator.start()
+        await health_becomes(config, 0)
+
+        simulator.hang()  # the gateway hung: found by the watchdog within a second
+        assert "the bot is not connected to WeChat: disconnected since" in await health_becomes(config, 1)
+        simulator.resume()
+        await health_becomes(config, 0)
+    finally:
+        assert await bot.stop() == 0
+    assert (await health(config))[1].startswith("机器人已停止 / the bot stopped at ")
+
+    again = BotProcess(config, TOKEN)
+    await again.start()
+    await again.wait_for_log(LOGGED_IN)
+    await health_becomes(config, 0)
+    again.kill_9()  # leaves a status that says "connected" behind: its pid says otherwise
+    await again.wait()
+    assert await health(config) == (1, f"机器人已不在运行 / the bot (pid {again.pid}) is no longer running")
