@@ -51,6 +51,7 @@ class ChamberBot:
         self.desk = PostDesk(self.scheduler, self.store, settings.data_dir / "deleted-posts")
         self.status = StatusBoard(settings.data_dir, tz, self.gateway, self.scheduler,
                                   self.outbox, self.alerts, self.store)
+        self.gateway.state_listeners.append(self.status.on_state)
         routes = build_routes(settings) if routes is None else routes
         self.router = Router(routes, Context(self.outbox, settings.roles, self.desk, self.gateway,
                                              self.status))

@@ -94,7 +94,10 @@ class StatusBoard:
         self.store = store
         self.started_at = time.time()
         self.version = version()
-        gateway.state_listeners.append(lambda _state, _detail: self.write())
+
+    def on_state(self, _state: State, _detail: str) -> None:
+        """A connection change is written at once: health must not report it seconds late."""
+        self.write()
 
     def _at(self, stamp: float) -> datetime:
         return datetime.fromtimestamp(stamp, self.tz)

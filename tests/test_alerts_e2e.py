@@ -14,9 +14,11 @@ import pytest
 from bot.config import Settings
 from bot.gateway import State
 from bot.outbox import Failure
+from bot.scheduler import ALIVE_KEY
 from bot.simulator import Simulator, World
+from bot.store import Store
 from tests.conftest import PRESIDENTS, RunningBot, settings_for
-from tests.test_announcements_e2e import ADMIN, SECRETARY, to, write_post
+from tests.test_announcements_e2e import ADMIN, SECRETARY, SHANGHAI, to, write_post
 from tests.webhook_receiver import WebhookReceiver
 
 NAME = "商会机器人（测试）"
@@ -192,7 +194,23 @@ async def test_parts_failing_while_the_gateway_is_down_are_one_report(
         report.text, recovered.text]  # not the gateway's alert: it was over by then
 
 
-async def test_a_first_start_waiting_for_a_scan_alerts_without_a_webhook_crash(
+async def test_a_post_missed_while_the_bot_was_down_reaches_the_webhook_too(
+    tmp_path: Path, simulator: Simulator, start_bot: Any, receiver: WebhookReceiver
+) -> None:
+    old = datetime.now(SHANGHAI) - timedelta(minutes=20)  # the grace is 10 minutes
+    write_post(tmp_path, "old", f'title = "二十分钟前的公告"\nschedule = "每天 {old:%H:%M}"', "别补发我。")
+    store = Store(tmp_path / "data" / "bot.sqlite3")
+    store.put(ALIVE_KEY, (old - timedelta(minutes=10)).isoformat())  # down since then
+    store.close()
+    running: RunningBot = await start_bot(alerting(simulator.endpoint, receiver.url, home=tmp_path))
+    expected = f"停机期间错过（已超过补发时限，未发送）：二十分钟前的公告（{old:%Y-%m-%d %H:%M}）"
+    assert (await simulator.wait_for_sent(to(ADMIN))).text == expected  # WeChat, as before
+    await receiver.wait_for(lambda bodies: len(bodies) == 1)
+    assert (receiver.bodies[0]["event"], receiver.bodies[0]["message"]) == ("announcement", expected)
+    await stop(running)
+
+
+async def test_a_first_start_waiting_for_a_scan_is_an_alert_until_the_login(
     start_bot: Any, receiver: WebhookReceiver
 ) -> None:
     simulator = Simulator(World.presidents_group(), token="sim-token", require_scan=True)
