@@ -122,7 +122,7 @@ class ChamberBot:
             return  # reporting a failed report would only fail again
         key = failure.message.ledger
         what = key.describe() if key else f"发往 {failure.message.chat_id} 的消息"
-        # One report per run of a post, however many of its parts failed.
+        # One report per run of a post in a group, however many of its parts failed.
         once = f"send:{key.post_id}@{key.group_id}@{key.slot}" if key else None
         self.alerts.notice(f"发送失败（{failure.outcome.value}）：{what}；{failure.error}",
                            event="send_failed", once=once)

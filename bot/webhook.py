@@ -76,6 +76,8 @@ class Webhook:
             alert = await self._queue.get()
             try:
                 await self._deliver(alert)
+            except Exception:  # a bug here must not silence every later alert
+                log.exception("alert webhook: could not send %r", alert.message)
             finally:
                 self._queue.task_done()
 
