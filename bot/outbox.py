@@ -14,6 +14,7 @@ else goes out: post parts not sent stay `pending` in the ledger, for a restart t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 import logging
 import random
@@ -236,15 +237,11 @@ class Outbox:
 
     async def _wait_for_gateway(self, delay: float) -> None:
         """Back off, but no longer than it takes the gateway to log in again."""
-        deadline = self.clock() + delay
-        if not self.transport.logged_in.is_set():
-            try:
-                await asyncio.wait_for(self.transport.logged_in.wait(), timeout=delay)
-            except TimeoutError:
-                return
-        remaining = deadline - self.clock()
-        if remaining > 0:
-            await asyncio.sleep(remaining)
+        if self.transport.logged_in.is_set():
+            await asyncio.sleep(delay)  # logged in, yet the send failed: give it a moment
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.transport.logged_in.wait(), timeout=delay)
 
     def _record_send(self, chat_id: str) -> None:
         now = self.clock()

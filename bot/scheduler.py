@@ -243,9 +243,7 @@ class PostScheduler:
         report = await self.publisher.run(post, slot_of(when))
         if report.interrupted:  # not a failure: a restart within grace sends the rest
             log.info("post %s, run %s: stopped part-way; the rest is pending", post.id, when)
-        elif not report.complete:
-            await self.notify_admins(
-                f"定时公告未能全部发出：{post.title}（{describe_time(when)}），详见日志")
+        # Parts that failed are reported by the outbox's alert, once per run and group.
         return report
 
     async def run_now(self, post: Post, slot: str, groups: list[str] | None = None

@@ -258,9 +258,13 @@ class Store:
     # --- congratulations ------------------------------------------------------------------
 
     def open_collection(self, collection: Collection) -> None:
-        self.db.execute("INSERT OR IGNORE INTO collections VALUES (?, ?, ?, ?, ?)", (
-            collection.post_id, collection.group_id, collection.slot, collection.opened_at,
-            collection.closes_at))
+        """Open a window; one closed because its post did not go out opens again (resumed)."""
+        self.db.execute(
+            "INSERT INTO collections VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET"
+            " opened_at = excluded.opened_at, closes_at = excluded.closes_at"
+            " WHERE collections.closes_at <= collections.opened_at",
+            (collection.post_id, collection.group_id, collection.slot, collection.opened_at,
+             collection.closes_at))
 
     def close_collection(self, post_id: str, group_id: str, slot: str) -> None:
         self.db.execute("UPDATE collections SET closes_at = opened_at WHERE post_id = ? AND"

@@ -197,3 +197,21 @@ async def test_auto_thanks_when_the_window_closes(
     await simulator.say("wxid_vp_002", "@商会小助手\u2005邮编？", room_id=PRESIDENTS, mention_ids=(BOT_ID,))
     await simulator.wait_for_sent(lambda s: s.text.endswith("030006"))
     assert [s.text for s in simulator.sent].count("感谢朱会长的祝贺与支持！") == 1
+
+
+def test_a_window_closed_because_the_post_failed_opens_again_when_the_run_resumes(
+    tmp_path: Path,
+) -> None:
+    from bot.store import Collection, Store
+
+    store = Store(tmp_path / "bot.sqlite3")
+    now = time.time()
+    store.open_collection(Collection("award", PRESIDENTS, "manual:1", now, now + 3600))
+    store.close_collection("award", PRESIDENTS, "manual:1")  # part 1 did not go out
+    assert store.collection_at(PRESIDENTS, now + 1) is None
+    store.open_collection(Collection("award", PRESIDENTS, "manual:1", now + 5, now + 3605))
+    assert store.collection_at(PRESIDENTS, now + 6) is not None
+    store.open_collection(Collection("award", PRESIDENTS, "manual:1", now + 9, now + 10))
+    window = store.collection_at(PRESIDENTS, now + 20)  # an open window is never shortened
+    assert window is not None and window.closes_at == now + 3605
+    store.close()
