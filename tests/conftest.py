@@ -18,6 +18,7 @@ from bot.config import Settings, load_settings
 from bot.gateway import Gateway, State
 from bot.router import Route
 from bot.simulator import Simulator, World
+from handlers.congrats import CongratulationCollector
 
 REPO = Path(__file__).resolve().parents[1]
 TOKEN = "sim-token"
@@ -128,3 +129,24 @@ async def start_bot() -> AsyncIterator[Callable[..., Any]]:
 async def running_bot(simulator: Simulator, start_bot: Callable[..., Any]) -> RunningBot:
     started: RunningBot = await start_bot(settings_for(simulator.endpoint))
     return started
+
+
+def write_post(home: Path, post_id: str, front: str, body: str) -> Path:
+    """A post file in `home`/announcements: TOML front matter, then the body."""
+    path = home / "announcements" / f"{post_id}.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"+++\n{front.strip()}\n+++\n{body}\n", encoding="utf-8")
+    return path
+
+
+def collector_of(running: RunningBot) -> CongratulationCollector:
+    """The running bot's congratulations collector, to wait on its decisions."""
+    collector = running.bot.router.route("congratulations").handle.__self__  # type: ignore[attr-defined]
+    assert isinstance(collector, CongratulationCollector)
+    return collector
+
+
+async def decided(collector: CongratulationCollector, count: int) -> None:
+    """Until the collector has looked at `count` messages (counted or not)."""
+    async with asyncio.timeout(10), collector.decisions:
+        await collector.decisions.wait_for(lambda: collector.decided >= count)

@@ -13,17 +13,12 @@ from bot.scheduler import ALIVE_KEY
 from bot.simulator import SentMessage, Simulator
 from bot.store import Store
 from handlers.commands import BOOK
-from tests.conftest import PRESIDENTS, RunningBot, settings_for
+from tests.conftest import PRESIDENTS, RunningBot, settings_for, write_post
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SECRETARY, ADMIN, MEMBER = "wxid_secretary_liu", "wxid_admin_wang", "wxid_vp_001"
 
 
-def write_post(home: Path, post_id: str, front: str, body: str) -> Path:
-    path = home / "announcements" / f"{post_id}.md"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f"+++\n{front.strip()}\n+++\n{body}\n", encoding="utf-8")
-    return path
 
 
 def to(chat: str) -> Any:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import subprocess
 import sys
@@ -13,8 +12,17 @@ from typing import Any
 from PIL import Image
 
 from bot.simulator import Simulator
-from handlers.congrats import CongratulationCollector
-from tests.conftest import BOT_ID, PRESIDENTS, REPO, TEA, RunningBot, settings_for
+from tests.conftest import (
+    BOT_ID,
+    PRESIDENTS,
+    REPO,
+    TEA,
+    RunningBot,
+    collector_of,
+    decided,
+    settings_for,
+    write_post,
+)
 
 SECRETARY, ADMIN = "wxid_secretary_liu", "wxid_admin_wang"
 TITLE = "喜讯：我会获评2019-2020年度全国“四好”商会"
@@ -25,23 +33,13 @@ def to(chat: str) -> Any:
     return lambda sent: sent.conversation_id == chat
 
 
-def collector_of(running: RunningBot) -> CongratulationCollector:
-    handler = running.bot.router.route("congratulations").handle
-    collector = handler.__self__  # type: ignore[attr-defined]
-    assert isinstance(collector, CongratulationCollector)
-    return collector
 
 
-async def decided(collector: CongratulationCollector, count: int) -> None:
-    async with asyncio.timeout(10), collector.decisions:
-        await collector.decisions.wait_for(lambda: collector.decided >= count)
 
 
 async def start_award_bot(tmp_path: Path, simulator: Simulator, start_bot: Any) -> RunningBot:
-    post = tmp_path / "announcements" / "award.md"
-    post.parent.mkdir(parents=True, exist_ok=True)
-    post.write_text(f'+++\ntitle = "{TITLE}"\ncollect_congratulations = true\n+++\n'
-                    "全国工商联认定我会为2019-2020年度全国“四好”商会。\n", encoding="utf-8")
+    write_post(tmp_path, "award", f'title = "{TITLE}"\ncollect_congratulations = true',
+               "全国工商联认定我会为2019-2020年度全国“四好”商会。")
     running: RunningBot = await start_bot(settings_for(simulator.endpoint, home=tmp_path))
     return running
 
@@ -179,10 +177,7 @@ def test_the_picture_draws_chinese_with_a_chinese_font(tmp_path: Path) -> None:
 async def test_auto_thanks_when_the_window_closes(
     tmp_path: Path, simulator: Simulator, start_bot: Any
 ) -> None:
-    post = tmp_path / "announcements" / "award.md"
-    post.parent.mkdir(parents=True, exist_ok=True)
-    post.write_text(f'+++\ntitle = "{TITLE}"\ncollect_congratulations = true\n+++\n正文。\n',
-                    encoding="utf-8")
+    write_post(tmp_path, "award", f'title = "{TITLE}"\ncollect_congratulations = true', "正文。")
     settings = settings_for(simulator.endpoint, home=tmp_path, congratulations={"auto_thanks": True})
     running: RunningBot = await start_bot(settings)
     assert running.bot.scheduler.aps.get_job("auto-thanks") is not None

@@ -5,7 +5,6 @@ The simulator is ours; this is the truth: the gateway the `wechaty/wechaty` imag
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -16,7 +15,16 @@ import pytest
 
 from bot import wechaty_compat as compat
 from bot.gateway import State
-from tests.conftest import BOT_ID, PRESIDENTS, TEA, RunningBot, settings_for
+from tests.conftest import (
+    BOT_ID,
+    PRESIDENTS,
+    TEA,
+    RunningBot,
+    collector_of,
+    decided,
+    settings_for,
+    write_post,
+)
 from tests.official_gateway.harness import OfficialGateway
 
 TOKEN = "insecure_chamber_test"
@@ -122,10 +130,8 @@ async def test_announce_topic_and_alias_through_the_compat_layer(gateway: Offici
 async def test_secretary_publishes_with_mention_all_and_group_announcement(
     gateway: OfficialGateway, start_bot: Any, tmp_path: Path
 ) -> None:
-    post = tmp_path / "announcements" / "notice.md"
-    post.parent.mkdir(parents=True)
-    post.write_text('+++\ntitle = "喜讯：我会获评全国“四好”商会"\nmention_all = true\n'
-                    'set_announcement = true\n+++\n详见秘书处通知。\n', encoding="utf-8")
+    write_post(tmp_path, "notice", 'title = "喜讯：我会获评全国“四好”商会"\nmention_all = true\n'
+               "set_announcement = true", "详见秘书处通知。")
     await start_bot(settings_for(gateway.endpoint, token=TOKEN, home=tmp_path))
     await gateway.say("wxid_secretary_liu", "#预览 notice")
     intro = await gateway.wait_bot_sent(timeout=10)
@@ -147,15 +153,10 @@ async def test_secretary_publishes_with_mention_all_and_group_announcement(
 async def test_congratulations_of_every_kind_the_mock_can_emit(
     gateway: OfficialGateway, start_bot: Any, tmp_path: Path
 ) -> None:
-    from handlers.congrats import CongratulationCollector
-
-    post = tmp_path / "announcements" / "award.md"
-    post.parent.mkdir(parents=True)
-    post.write_text('+++\ntitle = "喜讯：我会获评全国“四好”商会"\ncollect_congratulations = true\n+++\n'
-                    "详见秘书处通知。\n", encoding="utf-8")
+    write_post(tmp_path, "award", 'title = "喜讯：我会获评全国“四好”商会"\ncollect_congratulations = true',
+               "详见秘书处通知。")
     running: RunningBot = await start_bot(settings_for(gateway.endpoint, token=TOKEN, home=tmp_path))
-    collector = running.bot.router.route("congratulations").handle.__self__  # type: ignore[attr-defined]
-    assert isinstance(collector, CongratulationCollector)
+    collector = collector_of(running)
     await gateway.say("wxid_secretary_liu", "#发布 award")
     await gateway.wait_bot_sent(lambda e: e["conversation"] == "wxid_secretary_liu", timeout=10)
 
@@ -166,12 +167,10 @@ async def test_congratulations_of_every_kind_the_mock_can_emit(
     ]
     for number, (talker, text, kind) in enumerate(said, start=1):
         await gateway.say(talker, text, room=PRESIDENTS, message_type=kind)
-        async with asyncio.timeout(10), collector.decisions:
-            await collector.decisions.wait_for(lambda n=number: collector.decided >= n)
+        await decided(collector, number)
     await gateway.say("wxid_vp_004", "收到", room=PRESIDENTS,
                       quote=("wxid_chamber_bot", "喜讯：我会获评全国“四好”商会\n\n详见秘书处通知。"))
-    async with asyncio.timeout(10), collector.decisions:
-        await collector.decisions.wait_for(lambda: collector.decided >= 4)
+    await decided(collector, 4)
     records = [(r.member_id, r.kinds) for r in running.bot.store.congratulations("award")]
     assert records == [("wxid_vp_001", ("红包",)), ("wxid_vp_002", ("表情",)),
                        ("wxid_vp_003", ("鲜花", "掌声", "文字")), ("wxid_vp_004", ("文字",))]
