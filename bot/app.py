@@ -13,7 +13,7 @@ from bot.config import Settings
 from bot.gateway import Gateway, GatewayUnavailable
 from bot.incidents import ConnectionWatch, storage_failed
 from bot.login_qr import PNG_NAME as LOGIN_QR_PNG
-from bot.messages import Incoming, Outgoing
+from bot.messages import ADMIN_NOTICE, UNREPORTED, Incoming, Outgoing
 from bot.outbox import Failure, Outbox
 from bot.post_desk import PostDesk
 from bot.publisher import Publisher
@@ -115,11 +115,11 @@ class ChamberBot:
     def _tell_admins(self, text: str) -> None:
         """The alerts' way into WeChat: a private message to each admin."""
         for admin in self.settings.roles.admins:
-            self.outbox.send(Outgoing(admin, text, reason="admin notice"))
+            self.outbox.send(Outgoing(admin, text, reason=ADMIN_NOTICE))
 
     async def _report_failure(self, failure: Failure) -> None:
-        if failure.message.reason in ("admin notice", "command reply"):
-            return  # reporting a failed report would only fail again
+        if failure.message.reason in UNREPORTED:
+            return
         key = failure.message.ledger
         what = key.describe() if key else f"发往 {failure.message.chat_id} 的消息"
         # One report per run of a post in a group, however many of its parts failed.

@@ -59,6 +59,13 @@ class LinkCard:
     thumbnail: str = ""
 
 
+# Reasons of messages whose failure is not reported to the admins: a failed report (or a
+# reply to a command) would only fail again, or the person is told another way.
+ADMIN_NOTICE = "admin notice"
+COMMAND_REPLY = "command reply"
+UNREPORTED = frozenset({ADMIN_NOTICE, COMMAND_REPLY})
+
+
 @dataclass(frozen=True)
 class Outgoing:
     chat_id: str

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from bot.config import RoleSettings
-from bot.messages import Incoming, Outgoing
+from bot.messages import COMMAND_REPLY, Incoming, Outgoing
 
 if TYPE_CHECKING:
     from bot.post_desk import PostDesk
@@ -102,7 +102,7 @@ class Context:
 
     def tell(self, chat_id: str, text: str) -> asyncio.Future[Any]:
         """Send a text to one chat (a person's id: privately)."""
-        return self.outbox.send(Outgoing(chat_id, text, reason="command reply"))
+        return self.outbox.send(Outgoing(chat_id, text, reason=COMMAND_REPLY))
 
 
 Matcher = Callable[[Incoming], T | None]
