@@ -58,7 +58,9 @@ class CongratulationCollector:
         if collection is None:
             return
         post = ctx.desk.scheduler.posts.get(collection.post_id)
-        kinds = self.detector.kinds_in(message, post.title if post else "") or candidate.kinds
+        kinds = candidate.kinds
+        if quote_in(message.text) is not None:  # only a quote needs the post's title to judge
+            kinds = self.detector.kinds_in(message, post.title if post else "") or kinds
         if not kinds:
             return
         name = await ctx.people.member_name(message.room_id, message.talker_id)

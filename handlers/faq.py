@@ -50,14 +50,15 @@ class FaqBook:
         pairs = [(normalize(word), entry) for entry in entries for word in entry.keywords]
         self._keywords = sorted(pairs, key=lambda pair: -len(pair[0]))
 
-    def _entries_in(self, clause: str) -> list[FaqEntry]:
+    def _entries_in(self, clause: str) -> tuple[list[FaqEntry], str]:
+        """The entries named in a clause, and the clause with their keywords blanked out."""
         found: list[FaqEntry] = []
         for word, entry in self._keywords:
             if word and word in clause:
                 clause = clause.replace(word, "\0")
                 if entry not in found:
                     found.append(entry)
-        return found
+        return found, clause
 
     @staticmethod
     def _is_question(clause: str, entries_removed: str) -> bool:
@@ -73,12 +74,9 @@ class FaqBook:
             return None
         wanted: list[FaqEntry] = []
         for clause in CLAUSE_END.split(normalized):
-            entries = self._entries_in(clause)
+            entries, removed = self._entries_in(clause)
             if not entries:
                 continue
-            removed = clause
-            for word, _ in self._keywords:
-                removed = removed.replace(word, "\0") if word else removed
             if mentioned or self._is_question(clause, removed):
                 wanted.extend(entry for entry in entries if entry not in wanted)
         if not wanted:
