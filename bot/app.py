@@ -8,19 +8,19 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from bot.alerts import Alerts
-from bot.config import Settings
-from bot.gateway import Gateway, GatewayUnavailable
-from bot.incidents import ConnectionWatch, storage_failed
-from bot.login_qr import PNG_NAME as LOGIN_QR_PNG
-from bot.messages import ADMIN_NOTICE, UNREPORTED, Incoming, Outgoing
-from bot.outbox import Failure, Outbox
-from bot.post_desk import PostDesk
-from bot.publisher import Publisher
-from bot.router import Context, Route, Router
-from bot.scheduler import PostScheduler
-from bot.status import StatusBoard
-from bot.store import DATABASE, Store
+from bot.core.config import Settings
+from bot.core.messages import ADMIN_NOTICE, UNREPORTED, Incoming, Outgoing
+from bot.core.outbox import Failure, Outbox
+from bot.core.router import Context, Route, Router
+from bot.core.store import DATABASE, Store
+from bot.ops.alerts import Alerts
+from bot.ops.incidents import ConnectionWatch, storage_failed
+from bot.ops.status import StatusBoard
+from bot.posts.desk import PostDesk
+from bot.posts.publisher import Publisher
+from bot.posts.scheduler import PostScheduler
+from bot.wechat.connection import Gateway, GatewayUnavailable
+from bot.wechat.login_qr import PNG_NAME as LOGIN_QR_PNG
 from handlers import build_routes, congrats
 
 log = logging.getLogger("bot.app")

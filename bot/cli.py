@@ -9,10 +9,12 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot import congrats_cli, health, posts_cli
-from bot.config import ConfigError, Settings, load_settings
-from bot.instance_lock import AlreadyRunning, hold_data_dir
-from bot.logs import setup_logging
+from bot.congrats import cli as congrats_cli
+from bot.core.config import ConfigError, Settings, load_settings
+from bot.ops import health
+from bot.ops.instance_lock import AlreadyRunning, hold_data_dir
+from bot.ops.logs import setup_logging
+from bot.posts import cli as posts_cli
 
 if TYPE_CHECKING:
     from bot.app import ChamberBot

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.config import Settings
-from bot.congrats import CongratulationDetector
-from bot.router import Place, Route
+from bot.congrats.detector import CongratulationDetector
+from bot.core.config import Settings
+from bot.core.router import Place, Route
 from handlers.commands import BOOK
 from handlers.congrats import CongratulationCollector
 from handlers.faq import FaqResponder

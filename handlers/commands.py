@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.commands import Call, Command, CommandBook, CommandError
-from bot.outbox import Outcome
-from bot.router import Context, Place, Role
+from bot.core.commands import Call, Command, CommandBook, CommandError
+from bot.core.outbox import Outcome
+from bot.core.router import Context, Place, Role
 from handlers import congrats
 from handlers.status import show_status
 

@@ -8,13 +8,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.commands import Call, CommandError
-from bot.congrats import CongratulationDetector, quote_in
-from bot.congrats_report import FontMissing, Tally, render_png, report_text, tally, thanks_text
-from bot.messages import Incoming, MessageKind, Outgoing, OutKind
-from bot.outbox import Outcome
-from bot.router import Context
-from bot.store import Congratulation, LedgerKey
+from bot.congrats.detector import CongratulationDetector, quote_in
+from bot.congrats.report import FontMissing, Tally, render_png, report_text, tally, thanks_text
+from bot.core.commands import Call, CommandError
+from bot.core.messages import Incoming, MessageKind, Outgoing, OutKind
+from bot.core.outbox import Outcome
+from bot.core.router import Context
+from bot.core.store import Congratulation, LedgerKey
 
 COUNTABLE = {MessageKind.RED_ENVELOPE, MessageKind.STICKER, MessageKind.TEXT}
 

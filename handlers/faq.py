@@ -11,10 +11,10 @@ import re
 import time
 from dataclasses import dataclass
 
-from bot.config import FaqEntry, FaqSettings
-from bot.messages import Incoming, MessageKind
-from bot.router import Context
-from bot.textnorm import normalize
+from bot.core.config import FaqEntry, FaqSettings
+from bot.core.messages import Incoming, MessageKind
+from bot.core.router import Context
+from bot.core.textnorm import normalize
 
 COMBINED_KEY = "contact"
 # A clause is a question if it has a question mark or one of these words.

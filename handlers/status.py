@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 from datetime import datetime
 
-from bot.commands import Call
-from bot.health import STATES_ZH
-from bot.router import Context
-from bot.status import Snapshot
+from bot.core.commands import Call
+from bot.core.router import Context
+from bot.ops.health import STATES_ZH
+from bot.ops.status import Snapshot
 
 WEEKDAYS = "一二三四五六日"
 ALERT_NAMES = {"gateway": "连不上微信网关", "wechat": "微信未登录", "token": "网关拒绝令牌",

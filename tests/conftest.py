@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
-import bot.wechaty_compat  # noqa: F401  (before any wechaty import)
+import bot.wechat.compat  # noqa: F401  (before any wechaty import)
 from bot.app import ChamberBot
-from bot.config import Settings, load_settings
-from bot.gateway import Gateway, State
-from bot.router import Route
+from bot.core.config import Settings, load_settings
+from bot.core.router import Route
 from bot.simulator import Simulator, World
+from bot.wechat.connection import Gateway, State
 from handlers.congrats import CongratulationCollector
 
 REPO = Path(__file__).resolve().parents[1]

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.scheduler import ALIVE_KEY
+from bot.core.store import Store
+from bot.posts.scheduler import ALIVE_KEY
 from bot.simulator import SentMessage, Simulator
-from bot.store import Store
 from handlers.commands import BOOK
 from tests.conftest import PRESIDENTS, RunningBot, settings_for, write_post
 

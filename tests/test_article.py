@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.article import (
+from bot.posts.article import (
     FetchError,
     Flag,
     clean_article,

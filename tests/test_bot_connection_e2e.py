@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from bot.gateway import State
 from bot.simulator import Simulator
+from bot.wechat.connection import State
 from tests.conftest import PRESIDENTS, RunningBot, settings_for
 
 POSTCODE_ANSWER = "邮政编码：030006"
@@ -69,7 +69,7 @@ async def test_rejected_token_is_a_clear_error_and_the_bot_keeps_trying(
     simulator: Simulator, start_bot: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     settings = settings_for(simulator.endpoint, token="wrong-token")
-    with caplog.at_level(logging.ERROR, logger="bot.gateway"):
+    with caplog.at_level(logging.ERROR, logger="bot.wechat.connection"):
         running: RunningBot = await start_bot(settings, wait_login=False)
         await running.states.wait_for(State.TOKEN_REJECTED, timeout=10)
     assert any("rejected the token" in r.getMessage() and "WECHATY_PUPPET_SERVICE_TOKEN"

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from bot.messages import Incoming
-from bot.router import Context, Route
+from bot.core.messages import Incoming
+from bot.core.router import Context, Route
 from bot.simulator import Simulator
 from handlers import build_routes
 from tests.conftest import BOT_ID, PRESIDENTS, TEA, RunningBot, settings_for
@@ -99,7 +99,7 @@ async def test_a_failing_handler_is_logged_and_the_bot_goes_on(
     settings = settings_for(simulator.endpoint)
     boom: Route[bool] = Route("boom", lambda m: True if m.text == "炸" else None, explode)
     await start_bot(settings, routes=[boom, *build_routes(settings)])
-    with caplog.at_level(logging.ERROR, logger="bot.router"):
+    with caplog.at_level(logging.ERROR, logger="bot.core.router"):
         await simulator.say("wxid_vp_001", "炸", room_id=PRESIDENTS)
         await simulator.say("wxid_vp_001", "邮编？", room_id=PRESIDENTS)
         sent = await simulator.wait_for_sent(timeout=5)

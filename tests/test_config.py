@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, load_settings
+from bot.core.config import ConfigError, load_settings
 
 REPO = Path(__file__).resolve().parents[1]
 SHIPPED = REPO / "config.toml"

@@ -166,7 +166,7 @@ async def test_thanks_once_and_export(tmp_path: Path, simulator: Simulator, star
 def test_the_picture_draws_chinese_with_a_chinese_font(tmp_path: Path) -> None:
     from PIL import ImageFont
 
-    from bot.congrats_report import cjk_font_path
+    from bot.congrats.report import cjk_font_path
 
     font = ImageFont.truetype(str(cjk_font_path()), 40)
     # With a font lacking Chinese, every character is the same "missing" box.
@@ -197,7 +197,7 @@ async def test_auto_thanks_when_the_window_closes(
 def test_a_window_closed_because_the_post_failed_opens_again_when_the_run_resumes(
     tmp_path: Path,
 ) -> None:
-    from bot.store import Collection, Store
+    from bot.core.store import Collection, Store
 
     store = Store(tmp_path / "bot.sqlite3")
     now = time.time()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import load_settings
+from bot.core.config import load_settings
 from handlers.faq import FaqBook
 
 SETTINGS = load_settings(Path(__file__).resolve().parents[1] / "config.toml", environ={})

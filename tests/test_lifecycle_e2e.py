@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from bot.messages import Outgoing
+from bot.core.messages import Outgoing
+from bot.core.store import Store
 from bot.simulator import Simulator
-from bot.store import Store
 from tests.bot_process import BotProcess, write_config
 from tests.conftest import PRESIDENTS, REPO, TOKEN, RunningBot, settings_for
 from tests.test_announcements_e2e import MEMBER, SECRETARY, SHANGHAI, to, write_post

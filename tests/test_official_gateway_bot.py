@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from bot import wechaty_compat as compat
-from bot.gateway import State
+from bot.wechat import compat
+from bot.wechat.connection import State
 from tests.conftest import (
     BOT_ID,
     PRESIDENTS,
@@ -94,7 +94,7 @@ async def test_hung_gateway_detected_within_30_seconds(
 async def test_wrong_token_is_a_clear_error(
     gateway: OfficialGateway, start_bot: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.ERROR, logger="bot.gateway"):
+    with caplog.at_level(logging.ERROR, logger="bot.wechat.connection"):
         running: RunningBot = await start_bot(
             settings_for(gateway.endpoint, token="insecure_wrong"), wait_login=False)
         await running.states.wait_for(State.TOKEN_REJECTED, timeout=15)

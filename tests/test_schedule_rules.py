@@ -15,7 +15,7 @@ from apscheduler.triggers.date import DateTrigger
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.schedule_rules import ScheduleError, ScheduleRule, parse_schedule
+from bot.posts.schedule_rules import ScheduleError, ScheduleRule, parse_schedule
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 25, 22, 10, tzinfo=SHANGHAI)  # a Wednesday evening

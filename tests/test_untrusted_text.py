@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.commands import parse
-from bot.config import load_settings
-from bot.congrats import CongratulationDetector
-from bot.messages import Incoming, MessageKind
-from bot.post_render import render_parts
+from bot.congrats.detector import CongratulationDetector
+from bot.core.commands import parse
+from bot.core.config import load_settings
+from bot.core.messages import Incoming, MessageKind
+from bot.posts.render import render_parts
 from handlers.faq import FaqBook
 
 SETTINGS = load_settings(Path(__file__).resolve().parents[1] / "config.toml", environ={})

@@ -19,8 +19,8 @@ import pytest
 from grpclib.exceptions import GRPCError
 from wechaty_grpc.wechaty import puppet as pb
 
-from bot import wechaty_compat as compat
 from bot.simulator import Simulator, World
+from bot.wechat import compat
 from tests.conftest import BOT_ID, PRESIDENTS, TOKEN, RunningBot
 
 POSTCODE_ANSWER = "邮政编码：030006"
@@ -45,7 +45,7 @@ def test_fix1_wechaty_imports_on_python_311_only_with_the_fix() -> None:
                           capture_output=True, text=True, check=False)
     assert bare.returncode != 0 and "mutable default" in bare.stderr
     fixed = subprocess.run(
-        [sys.executable, "-c", "import bot.wechaty_compat, wechaty; print(wechaty.Wechaty.__name__)"],
+        [sys.executable, "-c", "import bot.wechat.compat, wechaty; print(wechaty.Wechaty.__name__)"],
         capture_output=True, text=True, check=False,
     )
     assert fixed.returncode == 0, fixed.stderr
@@ -114,7 +114,7 @@ async def test_fix6_unknown_and_error_events_do_not_end_the_event_stream(
     await simulator.say("wxid_vp_001", "邮编？", room_id=PRESIDENTS)
     assert (await simulator.wait_for_sent(timeout=5)).text.endswith(POSTCODE_ANSWER)
     assert running_bot.bot.gateway.state.value == "logged in"
-    reported = [r.getMessage() for r in caplog.records if r.name == "bot.gateway"]
+    reported = [r.getMessage() for r in caplog.records if r.name == "bot.wechat.connection"]
     assert "gateway reported an error: gateway trouble" in reported
     assert "gateway reported an error: older gateways" in reported
 

@@ -18,11 +18,11 @@ from zoneinfo import ZoneInfo
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
 
-from bot.posts import Post, PostError, directory_state, load_posts
-from bot.publisher import Publisher, RunReport, slot_of
-from bot.store import Store
+from bot.core.store import Store
+from bot.posts.files import Post, PostError, directory_state, load_posts
+from bot.posts.publisher import Publisher, RunReport, slot_of
 
-log = logging.getLogger("bot.scheduler")
+log = logging.getLogger("bot.posts.scheduler")
 
 HEARTBEAT_SECONDS = 30
 WATCH_SECONDS = 2.0

@@ -21,7 +21,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 
-from bot.textnorm import to_simplified
+from bot.core.textnorm import to_simplified
 
 __all__ = ["ScheduleError", "ScheduleRule", "parse_schedule"]
 

@@ -16,9 +16,9 @@ from typing import Any, Literal
 
 import httpx
 
-from bot.config import AlertSettings
+from bot.core.config import AlertSettings
 
-log = logging.getLogger("bot.webhook")
+log = logging.getLogger("bot.ops.webhook")
 
 QUEUE_LIMIT = 100  # a webhook down for days must not grow memory; the oldest go first
 WECOM_MAX_BYTES = 2048  # WeCom's limit for a text message's content

@@ -14,14 +14,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from bot.gateway import MENTION_ALL, MENTION_SEPARATOR
-from bot.messages import LinkCard, Outgoing, OutKind
-from bot.outbox import Outbox, Outcome
-from bot.post_render import render_parts
-from bot.posts import Post
-from bot.store import Collection, LedgerKey, Store
+from bot.core.messages import LinkCard, Outgoing, OutKind
+from bot.core.outbox import Outbox, Outcome
+from bot.core.store import Collection, LedgerKey, Store
+from bot.posts.files import Post
+from bot.posts.render import render_parts
+from bot.wechat.connection import MENTION_ALL, MENTION_SEPARATOR
 
-log = logging.getLogger("bot.publisher")
+log = logging.getLogger("bot.posts.publisher")
 
 
 @dataclass(frozen=True)

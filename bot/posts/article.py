@@ -19,7 +19,7 @@ import tomlkit
 from bs4 import BeautifulSoup
 from bs4.element import NavigableString
 
-from bot.textnorm import to_simplified
+from bot.core.textnorm import to_simplified
 
 # --- character classes --------------------------------------------------------------------
 

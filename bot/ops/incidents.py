@@ -16,9 +16,9 @@ import sqlite3
 import time
 from pathlib import Path
 
-from bot.alerts import Alerts
-from bot.gateway import State
-from bot.store import ErrorListener
+from bot.core.store import ErrorListener
+from bot.ops.alerts import Alerts
+from bot.wechat.connection import State
 
 # States in which the gateway has not answered (yet): the outage clock runs.
 NO_ANSWER = {State.STARTING, State.CONNECTING, State.DISCONNECTED}

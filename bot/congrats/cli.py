@@ -7,10 +7,10 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from bot.config import Settings
-from bot.congrats_report import FontMissing, render_png, tally, write_csv
-from bot.posts import load_posts
-from bot.store import DATABASE, Store
+from bot.congrats.report import FontMissing, render_png, tally, write_csv
+from bot.core.config import Settings
+from bot.core.store import DATABASE, Store
+from bot.posts.files import load_posts
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
-from bot import wechaty_compat
+from bot.wechat import compat as wechaty_compat
 
 
 class ZonedFormatter(logging.Formatter):

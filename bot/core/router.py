@@ -14,14 +14,14 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
-from bot.config import RoleSettings
-from bot.messages import COMMAND_REPLY, Incoming, Outgoing
+from bot.core.config import RoleSettings
+from bot.core.messages import COMMAND_REPLY, Incoming, Outgoing
 
 if TYPE_CHECKING:
-    from bot.post_desk import PostDesk
-    from bot.status import StatusBoard
+    from bot.ops.status import StatusBoard
+    from bot.posts.desk import PostDesk
 
-log = logging.getLogger("bot.router")
+log = logging.getLogger("bot.core.router")
 
 T = TypeVar("T")
 

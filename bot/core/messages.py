@@ -9,7 +9,7 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.store import LedgerKey
+from bot.core.store import LedgerKey
 
 
 class MessageKind(enum.Enum):

@@ -27,12 +27,12 @@ from zoneinfo import ZoneInfo
 from grpclib.const import Status
 from grpclib.exceptions import GRPCError, StreamTerminatedError
 
-from bot import wechaty_compat as compat
-from bot.config import GatewaySettings
-from bot.login_qr import forget_login_qr, show_login_qr
-from bot.messages import Incoming, MessageKind, Outgoing, OutKind
+from bot.core.config import GatewaySettings
+from bot.core.messages import Incoming, MessageKind, Outgoing, OutKind
+from bot.wechat import compat
+from bot.wechat.login_qr import forget_login_qr, show_login_qr
 
-log = logging.getLogger("bot.gateway")
+log = logging.getLogger("bot.wechat.connection")
 
 MessageHandler = Callable[[Incoming], Awaitable[None]]
 

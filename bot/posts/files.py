@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo
 import tomlkit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from bot.schedule_rules import ScheduleError, ScheduleRule, parse_schedule
-from bot.toml_lines import line_of
+from bot.core.toml_lines import line_of
+from bot.posts.schedule_rules import ScheduleError, ScheduleRule, parse_schedule
 
 FENCE = "+++"
 SUFFIX = ".md"

@@ -13,10 +13,10 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from bot.messages import Incoming
-from bot.router import Context, Place, Role, role_of
+from bot.core.messages import Incoming
+from bot.core.router import Context, Place, Role, role_of
 
-log = logging.getLogger("bot.commands")
+log = logging.getLogger("bot.core.commands")
 
 PREFIXES = ("#", "＃")
 ROLE_NAMES = {Role.MEMBER: "所有人", Role.SECRETARY: "秘书处", Role.ADMIN: "管理员"}

@@ -27,12 +27,12 @@ from typing import Any, Protocol
 from grpclib.const import Status
 from grpclib.exceptions import GRPCError
 
-from bot.config import SendingSettings
-from bot.gateway import GatewayRefused, GatewayUnavailable
-from bot.messages import Outgoing
-from bot.store import SENT, UNKNOWN, Store
+from bot.core.config import SendingSettings
+from bot.core.messages import Outgoing
+from bot.core.store import SENT, UNKNOWN, Store
+from bot.wechat.connection import GatewayRefused, GatewayUnavailable
 
-log = logging.getLogger("bot.outbox")
+log = logging.getLogger("bot.core.outbox")
 
 # Statuses that mean the gateway did not act on the request.
 RETRYABLE = {Status.UNAVAILABLE, Status.RESOURCE_EXHAUSTED, Status.ABORTED}

@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 
 from PIL import Image, ImageDraw, ImageFont
 
-from bot.config import CONGRATULATION_KINDS
-from bot.store import Congratulation, Store
+from bot.core.config import CONGRATULATION_KINDS
+from bot.core.store import Congratulation, Store
 
 FONT_ENV = "CHAMBER_CJK_FONT"
 FONT_CANDIDATES = (

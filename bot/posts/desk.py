@@ -12,13 +12,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bot.commands import CommandError, closest
-from bot.outbox import Outcome
-from bot.posts import ID_PATTERN, SUFFIX, Post, edit_post_file, new_post_file
-from bot.publisher import RunReport
-from bot.schedule_rules import ScheduleError, ScheduleRule, parse_schedule
-from bot.scheduler import PostScheduler
-from bot.store import AuditEntry, Store
+from bot.core.commands import CommandError, closest
+from bot.core.outbox import Outcome
+from bot.core.store import AuditEntry, Store
+from bot.posts.files import ID_PATTERN, SUFFIX, Post, edit_post_file, new_post_file
+from bot.posts.publisher import RunReport
+from bot.posts.schedule_rules import ScheduleError, ScheduleRule, parse_schedule
+from bot.posts.scheduler import PostScheduler
 
 
 class PostDesk:

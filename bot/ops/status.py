@@ -22,15 +22,15 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.alerts import Alerts
-from bot.gateway import Gateway, State
-from bot.health import STATUS_FILE, WRITE_EVERY_SECONDS
-from bot.incidents import storage_works
-from bot.outbox import Outbox
-from bot.scheduler import PostScheduler
-from bot.store import Store
+from bot.core.outbox import Outbox
+from bot.core.store import Store
+from bot.ops.alerts import Alerts
+from bot.ops.health import STATUS_FILE, WRITE_EVERY_SECONDS
+from bot.ops.incidents import storage_works
+from bot.posts.scheduler import PostScheduler
+from bot.wechat.connection import Gateway, State
 
-log = logging.getLogger("bot.status")
+log = logging.getLogger("bot.ops.status")
 
 PROBE_KEY = "status_probe"
 DAY = 86_400.0

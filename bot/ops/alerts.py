@@ -22,10 +22,10 @@ from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from bot.config import AlertSettings
-from bot.webhook import Alert, Webhook
+from bot.core.config import AlertSettings
+from bot.ops.webhook import Alert, Webhook
 
-log = logging.getLogger("bot.alerts")
+log = logging.getLogger("bot.ops.alerts")
 
 HELD_LIMIT = 20  # WeChat messages kept for the next login; older ones are in the log
 ONCE_KEPT = 1_000

@@ -8,10 +8,10 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from bot.config import Settings
-from bot.messages import OutKind
-from bot.posts import SUFFIX, Post, load_posts
-from bot.publisher import post_messages
+from bot.core.config import Settings
+from bot.core.messages import OutKind
+from bot.posts.files import SUFFIX, Post, load_posts
+from bot.posts.publisher import post_messages
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -77,7 +77,7 @@ def next_run(post: Post, now: datetime) -> str:
 
 
 def import_article(source: str, post_id: str | None, directory: Path) -> int:
-    from bot.article import FetchError, clean_article, draft_post, extract_text, fetch_url
+    from bot.posts.article import FetchError, clean_article, draft_post, extract_text, fetch_url
 
     try:
         if re.match(r"https?://", source):

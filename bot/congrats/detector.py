@@ -12,9 +12,9 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from bot.config import CONGRATULATION_KINDS, CongratulationSettings
-from bot.messages import Incoming, MessageKind
-from bot.textnorm import to_simplified
+from bot.core.config import CONGRATULATION_KINDS, CongratulationSettings
+from bot.core.messages import Incoming, MessageKind
+from bot.core.textnorm import to_simplified
 
 RED_ENVELOPE, STICKER, WORDS = "红包", "表情", "文字"
 QUESTION = re.compile(r"[?？]|吗|什么|怎么|哪|多少|几时|何时")

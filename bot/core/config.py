@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from bot.toml_lines import line_of
+from bot.core.toml_lines import line_of
 
 ENDPOINT_ENV = "WECHATY_PUPPET_SERVICE_ENDPOINT"
 TOKEN_ENV = "WECHATY_PUPPET_SERVICE_TOKEN"
