@@ -1,6 +1,10 @@
 """A stand-in WeChat for tests and demos: our own Wechaty puppet-service gateway over gRPC.
+May import only grpclib, wechaty_grpc's message classes (betterproto) and the stdlib; no bot code.
 
 It never imports the bot: it tests the bot the way WeChat (through the gateway) would.
+Modules: `server` (the test-facing `Simulator`, `SentMessage`, `TranscriptLine`), `rpc` (the
+gRPC method handlers), `events` (the event stream and scan loop), `transport` (grpclib plumbing),
+`protocol` (wire layouts per gateway generation), `world` (the data), `terminal` (a chat window).
 """
 
 from bot.simulator.server import SentMessage, Simulator, TranscriptLine
