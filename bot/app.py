@@ -1,72 +1,99 @@
-"""The bot assembled: gateway -> router -> handlers -> outbox -> gateway, plus the scheduler."""
+"""The bot assembled: wechat -> router -> handlers -> outbox -> wechat, plus the scheduler.
+
+This is the one place that knows every part: it builds each service with what it uses, hands
+the handlers theirs (handlers/__init__.py) and runs the long-lived tasks.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from datetime import datetime
 from typing import Any
 
+from bot.congrats.detector import CongratulationDetector
+from bot.congrats.records import CongratulationRecords
+from bot.congrats.service import Congratulations
 from bot.core.config import Settings
+from bot.core.errors import MaybeSent, NotSent
 from bot.core.messages import ADMIN_NOTICE, UNREPORTED, Incoming, Outgoing
 from bot.core.outbox import Failure, Outbox
-from bot.core.router import Context, Route, Router
+from bot.core.replies import Replies
+from bot.core.router import Route, Router
 from bot.core.store import DATABASE, Store
 from bot.ops.alerts import Alerts
 from bot.ops.incidents import ConnectionWatch, storage_failed
 from bot.ops.status import StatusBoard
+from bot.ops.unexpected import UnexpectedErrors
 from bot.posts.desk import PostDesk
+from bot.posts.library import PostLibrary
 from bot.posts.publisher import Publisher
 from bot.posts.scheduler import PostScheduler
-from bot.wechat.connection import Gateway, GatewayUnavailable
+from bot.wechat.actions import Actions
+from bot.wechat.connection import Connection
 from bot.wechat.login_qr import PNG_NAME as LOGIN_QR_PNG
-from handlers import build_routes, congrats
+from handlers import Services, build_routes
 
-log = logging.getLogger("bot.app")
+log = logging.getLogger(__name__)
 # On SIGTERM the part being sent gets this long to finish, so the whole stop stays well within
 # the 10 s a container manager (docker stop) waits before it kills.
 STOP_SEND_SECONDS = 5.0
 ALERTS_FLUSH_SECONDS = 2.0  # then the last alerts (a webhook down) stay in the log only
+WATCH_POSTS_SECONDS = 2.0  # hot reload: how often the post folder is looked at
+AUTO_THANKS_SECONDS = 60.0
 
 
 class ChamberBot:
-    def __init__(self, settings: Settings, routes: Sequence[Route[Any]] | None = None) -> None:
+    def __init__(self, settings: Settings, routes: Sequence[Route[Any]] | None = None,
+                 clock: Callable[[], datetime] | None = None) -> None:
         self.settings = settings
         tz = settings.general.tz
+        now = clock or (lambda: datetime.now(tz))
         self.store = Store(settings.data_dir / DATABASE)
         self.alerts = Alerts(settings.alerts, tz, self._tell_admins)
+        self.report_unexpected = UnexpectedErrors(self.alerts, tz)
         self.store.error_listeners.append(storage_failed(self.alerts, self.store.path))
-        self.gateway = Gateway(settings.gateway, tz, self.on_message,
-                               login_qr_png=settings.data_dir / LOGIN_QR_PNG)
-        self.gateway.state_listeners.append(ConnectionWatch(
+        self.connection = Connection(settings.gateway, tz, self.on_message,
+                                     self.report_unexpected, settings.data_dir / LOGIN_QR_PNG)
+        self.connection.state_listeners.append(ConnectionWatch(
             self.alerts, settings.gateway.endpoint, settings.alerts.hung_after_seconds))
-        self.gateway.on_login = self.resolve_groups
-        self.outbox = Outbox(settings.sending, self.gateway, self.store)
+        self.connection.on_login = self.resolve_groups
+        self.wechat = Actions(self.connection)
+        self.outbox = Outbox(settings.sending, self.wechat, self.store)
         self.outbox.failure_listeners.append(self._report_failure)
-        self.publisher = Publisher(self.outbox, self.groups_named, settings.sending.max_text_length,
-                                   self.store, settings.congratulations.window_hours)
-        self.scheduler = PostScheduler(settings.posts_dir, tz, self.store, self.publisher,
-                                       self.gateway.logged_in, self.notify_admins)
-        self.desk = PostDesk(self.scheduler, self.store, settings.data_dir / "deleted-posts")
-        self.status = StatusBoard(settings.data_dir, tz, self.gateway, self.scheduler,
+
+        self.library = PostLibrary(settings.posts_dir, tz, now, self.notify_admins)
+        self.congratulations = Congratulations(
+            CongratulationRecords(self.store), self.store, self.outbox, self.library, self.wechat,
+            CongratulationDetector(settings.congratulations),
+            settings.congratulations.window_hours)
+        self.publisher = Publisher(self.outbox, self.store, self.groups_named,
+                                   settings.sending.max_text_length, self.congratulations)
+        self.scheduler = PostScheduler(self.library, tz, self.store, self.publisher,
+                                       self.connection.logged_in, self.notify_admins,
+                                       self.report_unexpected, now)
+        self.scheduler.every(WATCH_POSTS_SECONDS, self.library.reload_if_changed, "watch")
+        if settings.congratulations.auto_thanks:
+            self.scheduler.every(AUTO_THANKS_SECONDS, self.congratulations.thank_closed_windows,
+                                 "auto-thanks")
+        self.desk = PostDesk(self.library, self.scheduler, self.publisher, self.store,
+                             settings.data_dir / "deleted-posts", now)
+        self.status = StatusBoard(settings.data_dir, tz, self.connection, self.scheduler,
                                   self.outbox, self.alerts, self.store)
-        self.gateway.state_listeners.append(self.status.on_state)
-        routes = build_routes(settings) if routes is None else routes
-        self.router = Router(routes, Context(self.outbox, settings.roles, self.desk, self.gateway,
-                                             self.status))
+        self.connection.state_listeners.append(self.status.on_state)
+
+        if routes is None:
+            routes = build_routes(Services(settings, Replies(self.outbox), self.desk,
+                                           self.congratulations, self.status,
+                                           self.report_unexpected))
+        self.router = Router(routes, settings.roles, self.report_unexpected)
         self.served_rooms: set[str] = {group.id for group in settings.groups if group.id}
         self.topics: dict[str, set[str]] = {
             group.topic: {group.id} for group in settings.groups if group.id and group.topic
         }
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping: asyncio.Task[None] | None = None
-        if settings.congratulations.auto_thanks:
-            self.scheduler.aps.add_job(self.thank_closed_windows, "interval", minutes=1,
-                                       id="auto-thanks", coalesce=True, max_instances=1)
-
-    async def thank_closed_windows(self) -> None:
-        await congrats.thank_closed_windows(self.router.context, time.time())
 
     async def on_message(self, message: Incoming) -> None:
         if self._stopping is not None:
@@ -94,8 +121,8 @@ class ChamberBot:
             if group.id:
                 continue
             try:
-                ids = await self.gateway.room_ids_with_topic(group.topic)
-            except (GatewayUnavailable, OSError, TimeoutError) as error:
+                ids = await self.wechat.room_ids_with_topic(group.topic)
+            except (NotSent, MaybeSent) as error:
                 log.warning("could not look up group %r: %s", group.topic, error)
                 continue
             if not ids:
@@ -127,13 +154,25 @@ class ChamberBot:
         self.alerts.notice(f"发送失败（{failure.outcome.value}）：{what}；{failure.error}",
                            event="send_failed", once=once)
 
+    def _start(self, name: str, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        """A long-lived task; if it dies, that is reported (a stopped task is not)."""
+        task = asyncio.create_task(work, name=name)
+
+        def ended(done: asyncio.Task[None]) -> None:
+            error = None if done.cancelled() else done.exception()
+            if error is not None:
+                self.report_unexpected(f"task {name}", error)
+
+        task.add_done_callback(ended)
+        return task
+
     async def run(self) -> None:
         """Run until stop() or cancellation."""
         self._tasks = [
-            asyncio.create_task(self.gateway.run(), name="gateway"),
-            asyncio.create_task(self.outbox.run(), name="outbox"),
-            asyncio.create_task(self.alerts.run(), name="alerts"),
-            asyncio.create_task(self.status.run(), name="status"),
+            self._start("wechat", self.connection.run()),
+            self._start("outbox", self.outbox.run()),
+            self._start("alerts", self.alerts.run()),
+            self._start("status", self.status.run()),
         ]
         try:
             await self.scheduler.start()
@@ -157,4 +196,4 @@ class ChamberBot:
         log.info("stopping: no new work; the message being sent finishes")
         self.scheduler.pause()
         await self.outbox.close(STOP_SEND_SECONDS)
-        await self.gateway.stop()
+        await self.connection.stop()

@@ -119,7 +119,7 @@ async def run_with_simulator(settings: Settings) -> int:
     bot_task = asyncio.create_task(bot.run())
     try:
         async with asyncio.timeout(30):  # members typing before the bot listens would be lost
-            await bot.gateway.logged_in.wait()
+            await bot.connection.logged_in.wait()
         await run_terminal(simulator, sys.stdin, sys.stdout)
     finally:
         await bot.stop()

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from bot.core.config import FaqEntry, FaqSettings
 from bot.core.messages import Incoming, MessageKind
-from bot.core.router import Context
+from bot.core.replies import Replies
 from bot.core.textnorm import normalize
 
 COMBINED_KEY = "contact"
@@ -96,8 +96,9 @@ class FaqBook:
 class FaqResponder:
     """Matcher and handler for the router, with the per-group cooldown."""
 
-    def __init__(self, settings: FaqSettings) -> None:
+    def __init__(self, settings: FaqSettings, replies: Replies) -> None:
         self.book = FaqBook(settings)
+        self.replies = replies
         self.cooldown = settings.cooldown_seconds
         self._last_answered: dict[tuple[str, tuple[str, ...]], float] = {}
 
@@ -106,7 +107,7 @@ class FaqResponder:
             return None
         return self.book.match(message.text, mentioned=message.mentions_bot)
 
-    async def answer(self, message: Incoming, ctx: Context, found: FaqMatch) -> None:
+    async def answer(self, message: Incoming, found: FaqMatch) -> None:
         if message.in_group and not message.mentions_bot:
             key = (message.chat_id, found.keys)
             now = time.monotonic()
@@ -114,4 +115,4 @@ class FaqResponder:
             if last is not None and now - last < self.cooldown:
                 return
             self._last_answered[key] = now
-        await ctx.reply(message, found.answer)
+        self.replies.reply(message, found.answer)

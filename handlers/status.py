@@ -3,44 +3,33 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime
 
-from bot.core.commands import Call
-from bot.core.router import Context
+from bot.core.chinese_time import day_and_time, duration, second
+from bot.core.commands import Call, command
+from bot.core.router import Role
 from bot.ops.health import STATES_ZH
-from bot.ops.status import Snapshot
+from bot.ops.status import Snapshot, StatusBoard
 
-WEEKDAYS = "一二三四五六日"
 ALERT_NAMES = {"gateway": "连不上微信网关", "wechat": "微信未登录", "token": "网关拒绝令牌",
                "storage": "数据库出错"}
 
 
-def ago(seconds: float) -> str:
-    if seconds < 120:
-        return f"{seconds:.0f} 秒"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f} 分钟"
-    if seconds < 2 * 86_400:
-        return f"{seconds / 3600:.1f} 小时"
-    return f"{seconds / 86_400:.1f} 天"
-
-
 def describe(status: Snapshot, now: float) -> str:
-    def since(moment: datetime) -> str:
-        return f"自 {moment:%Y-%m-%d %H:%M:%S} 起（{ago(now - moment.timestamp())}）"
+    def since(moment: float) -> str:
+        return f"（{duration(now - moment)}）"
 
     last_event = status.last_event_at
     lines = [
         f"机器人状态（版本 {status.version}，进程 {status.pid}）",
-        f"微信：{STATES_ZH.get(status.state.value, status.state.value)}，{since(status.state_since)}",
-        f"已运行：{ago(now - status.started_at.timestamp())}",
-        "最近收到网关消息：" + (f"{last_event:%H:%M:%S}（{ago(now - last_event.timestamp())}前）"
+        f"微信：{STATES_ZH.get(status.state.value, status.state.value)}，"
+        f"自 {second(status.state_since)} 起{since(status.state_since.timestamp())}",
+        f"已运行：{duration(now - status.started_at.timestamp())}",
+        "最近收到网关消息：" + (f"{last_event:%H:%M:%S}（{duration(now - last_event.timestamp())}前）"
                          if last_event else "还没有"),
         "接下来的公告：" + ("" if status.next_posts else "无"),
     ]
-    for post in status.next_posts:
-        lines.append(f"  {post.at:%Y-%m-%d} 周{WEEKDAYS[post.at.weekday()]} {post.at:%H:%M}  "
-                     f"{post.title}（{post.post_id}）")
+    lines += [f"  {day_and_time(post.at)}  {post.title}（{post.post_id}）"
+              for post in status.next_posts]
     lines += [
         f"待发消息：{status.outbox_depth} 条",
         f"近 24 小时发送失败：{status.failures_last_day} 条",
@@ -50,5 +39,11 @@ def describe(status: Snapshot, now: float) -> str:
     return "\n".join(lines)
 
 
-async def show_status(call: Call, ctx: Context) -> None:
-    ctx.tell(call.message.talker_id, describe(ctx.status.snapshot(), time.time()))
+class StatusCommands:
+    def __init__(self, status: StatusBoard) -> None:
+        self.status = status
+
+    @command("状态", "status", role=Role.ADMIN,
+             summary="机器人的连接、运行时间和接下来的公告（私聊回复）")
+    async def show_status(self, call: Call) -> None:
+        call.answer(describe(self.status.snapshot(), time.time()))

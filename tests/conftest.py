@@ -15,9 +15,10 @@ import pytest
 import bot.wechat.compat  # noqa: F401  (before any wechaty import)
 from bot.app import ChamberBot
 from bot.core.config import Settings, load_settings
+from bot.core.messages import State
 from bot.core.router import Route
 from bot.simulator import Simulator, World
-from bot.wechat.connection import Gateway, State
+from bot.wechat.connection import Connection
 from handlers.congrats import CongratulationCollector
 
 REPO = Path(__file__).resolve().parents[1]
@@ -52,12 +53,12 @@ def settings_for(endpoint: str, token: str = TOKEN, home: Path | None = None,
 class StateLog:
     """Every gateway state change, with the time it happened, to wait on in tests."""
 
-    gateway: Gateway
+    connection: Connection
     seen: list[tuple[State, str, float]] = field(default_factory=list)
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
 
     def __post_init__(self) -> None:
-        self.gateway.state_listeners.append(self._record)
+        self.connection.state_listeners.append(self._record)
 
     def _record(self, state: State, detail: str) -> None:
         self.seen.append((state, detail, time.monotonic()))
@@ -109,13 +110,13 @@ async def start_bot() -> AsyncIterator[Callable[..., Any]]:
     async def start(settings: Settings, routes: Sequence[Route[Any]] | None = None,
                     wait_login: bool = True) -> RunningBot:
         chamber_bot = ChamberBot(settings, routes)
-        states = StateLog(chamber_bot.gateway)
+        states = StateLog(chamber_bot.connection)
         task = asyncio.create_task(chamber_bot.run())
         started = RunningBot(chamber_bot, states, task)
         running.append(started)
         if wait_login:
             async with asyncio.timeout(15):
-                await chamber_bot.gateway.logged_in.wait()
+                await chamber_bot.connection.logged_in.wait()
         return started
 
     yield start

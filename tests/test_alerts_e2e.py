@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 
 from bot.core.config import Settings
+from bot.core.messages import State
 from bot.core.outbox import Failure
 from bot.core.store import Store
 from bot.posts.scheduler import ALIVE_KEY
 from bot.simulator import Simulator, World
-from bot.wechat.connection import State
 from tests.conftest import PRESIDENTS, RunningBot, settings_for
 from tests.test_announcements_e2e import ADMIN, SECRETARY, SHANGHAI, to, write_post
 from tests.webhook_receiver import WebhookReceiver

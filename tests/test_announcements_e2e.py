@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from bot.core.store import Store
 from bot.posts.scheduler import ALIVE_KEY
 from bot.simulator import SentMessage, Simulator
-from handlers.commands import BOOK
+from handlers import command_table
 from tests.conftest import PRESIDENTS, RunningBot, settings_for, write_post
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -108,11 +108,11 @@ async def test_every_command_refused_for_the_wrong_role(
     path = write_post(tmp_path, "meeting", *MEETING)
     before = path.read_text(encoding="utf-8")
     running = await start_with_posts(tmp_path, simulator, start_bot)
-    for command in [c for c in BOOK.commands if c.role > 0]:
+    for command in [c for c in command_table() if c.role > 0]:
         await simulator.say(MEMBER, command.example.replace("award-2019-2020-sihao", "meeting"))
         refusal = await simulator.wait_for_sent(to(MEMBER))
         assert refusal.text == f"抱歉，#{command.name} 仅限{'秘书处' if command.role == 1 else '管理员'}使用。"
-    for command in [c for c in BOOK.commands if c.role == 2]:  # secretaries are not admins
+    for command in [c for c in command_table() if c.role == 2]:  # secretaries are not admins
         await simulator.say(SECRETARY, command.example.replace("award-2019-2020-sihao", "meeting"))
         assert (await simulator.wait_for_sent(to(SECRETARY))).text.endswith("仅限管理员使用。")
     assert path.read_text(encoding="utf-8") == before
@@ -129,7 +129,7 @@ async def test_help_lists_only_what_the_sender_may_use(
     assert "#我的ID" in member_help and "#发布" not in member_help
     await simulator.say(ADMIN, "#帮助")
     admin_help = (await simulator.wait_for_sent(to(ADMIN))).text
-    assert all(f"#{c.name}" in admin_help for c in BOOK.commands)
+    assert all(f"#{c.name}" in admin_help for c in command_table())
     await simulator.say(MEMBER, "#我的ID", room_id=PRESIDENTS)
     assert (await simulator.wait_for_sent(to(MEMBER))).text.startswith(
         f"您的微信ID：{MEMBER}\n本群ID：{PRESIDENTS}")
@@ -199,7 +199,7 @@ async def test_admin_creates_and_deletes_a_post(
     assert (await simulator.wait_for_sent(to(ADMIN))).text.startswith("已删除“迎新年联谊会通知”")
     assert not (tmp_path / "announcements" / "gala.md").exists()
     assert list((tmp_path / "data" / "deleted-posts").glob("gala.*.md"))
-    assert "gala" not in running.bot.scheduler.posts
+    assert "gala" not in running.bot.library.posts
 
 
 async def test_a_file_edited_on_disk_is_picked_up_while_running(
@@ -209,17 +209,18 @@ async def test_a_file_edited_on_disk_is_picked_up_while_running(
     running = await start_with_posts(tmp_path, simulator, start_bot)
     scheduler = running.bot.scheduler
     assert scheduler.next_run("meeting") is None
-    loads = scheduler.loads
+    library = running.bot.library
+    loads = library.loads
     path.write_text(path.read_text(encoding="utf-8").replace(
         'groups = [', 'schedule = "每月1日 09:00"\ngroups = ['), encoding="utf-8")
-    async with asyncio.timeout(10), scheduler.reloaded:
-        await scheduler.reloaded.wait_for(lambda: scheduler.loads > loads)
+    async with asyncio.timeout(10), library.reloaded:
+        await library.reloaded.wait_for(lambda: library.loads > loads)
     next_run = scheduler.next_run("meeting")
     assert next_run is not None and next_run.day == 1 and next_run.hour == 9
 
     broken = write_post(tmp_path, "broken", 'title = "坏文件"\nschedule = "每周八"', "正文")
-    async with asyncio.timeout(10), scheduler.reloaded:
-        await scheduler.reloaded.wait_for(lambda: scheduler.loads > loads + 1)
+    async with asyncio.timeout(10), library.reloaded:
+        await library.reloaded.wait_for(lambda: library.loads > loads + 1)
     report = await simulator.wait_for_sent(to(ADMIN))
     assert report.text.startswith(f"公告文件有误，已跳过（旧版本照常执行）：{broken}, line 3, field 'schedule'")
     assert scheduler.next_run("meeting") == next_run  # the other posts keep working
@@ -278,13 +279,12 @@ async def test_recurring_rule_across_days_with_a_controllable_clock(
         # Down since yesterday's 09:00; back at `restart_at`: 5 min late (sent), 20 min (too late), 1 min (sent).
         base = datetime(2026, 12, 1 + day, *restart_at, tzinfo=SHANGHAI)
         clock[0] = base
-        bot = ChamberBot(settings)
-        bot.scheduler.now = lambda: clock[0]
+        bot = ChamberBot(settings, clock=lambda: clock[0])
         bot.store.put(ALIVE_KEY, (base - timedelta(hours=23, minutes=35)).isoformat())
         before = len(simulator.sent)
         task = asyncio.create_task(bot.run())
         async with asyncio.timeout(10):
-            await bot.gateway.logged_in.wait()
+            await bot.connection.logged_in.wait()
         await simulator.say(MEMBER, "邮编？", room_id=PRESIDENTS)  # a marker after the catch-up
         await simulator.wait_for_sent(lambda s: s.text.endswith("030006"))
         outcomes.append([s for s in simulator.sent[before:] if s.text.startswith("每日简报")])

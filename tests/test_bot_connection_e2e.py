@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from bot.core.messages import State
 from bot.simulator import Simulator
-from bot.wechat.connection import State
 from tests.conftest import PRESIDENTS, RunningBot, settings_for
 
 POSTCODE_ANSWER = "邮政编码：030006"
@@ -94,7 +94,7 @@ async def test_wechatys_own_scheduler_and_web_server_do_not_run(
         await simulator.say("wxid_vp_001", "邮编？", room_id=PRESIDENTS)
         assert (await simulator.wait_for_sent(timeout=5)).text.endswith(POSTCODE_ANSWER)
     assert not (tmp_path / ".wechaty").exists()
-    assert running.bot.gateway.state is State.LOGGED_IN
+    assert running.bot.connection.state is State.LOGGED_IN
 
 
 async def test_login_qr_shown_when_the_gateway_asks_for_a_scan(

@@ -8,10 +8,11 @@ from typing import Any
 import pytest
 
 from bot.core.messages import Incoming
-from bot.core.router import Context, Route
+from bot.core.router import Route
 from bot.simulator import Simulator
-from handlers import build_routes
 from tests.conftest import BOT_ID, PRESIDENTS, TEA, RunningBot, settings_for
+
+ADMIN = "wxid_admin_wang"
 
 PHONE_ANSWER = "电话/传真：0351-8224667"
 POSTCODE_ANSWER = "邮政编码：030006"
@@ -90,19 +91,25 @@ async def test_own_messages_and_other_groups_are_ignored(
     assert len(simulator.sent) == 1
 
 
-async def test_a_failing_handler_is_logged_and_the_bot_goes_on(
+async def test_a_failing_handler_is_logged_alerted_once_and_the_bot_goes_on(
     simulator: Simulator, start_bot: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async def explode(message: Incoming, ctx: Context, found: bool) -> None:
+    async def explode(message: Incoming, found: bool) -> None:
         raise RuntimeError("handler bug")
 
-    settings = settings_for(simulator.endpoint)
     boom: Route[bool] = Route("boom", lambda m: True if m.text == "炸" else None, explode)
-    await start_bot(settings, routes=[boom, *build_routes(settings)])
-    with caplog.at_level(logging.ERROR, logger="bot.core.router"):
+    running: RunningBot = await start_bot(settings_for(simulator.endpoint))
+    running.bot.router.routes.insert(0, boom)
+    with caplog.at_level(logging.ERROR, logger="bot.ops.unexpected"):
         await simulator.say("wxid_vp_001", "炸", room_id=PRESIDENTS)
+        alert = await simulator.wait_for_sent(lambda s: s.conversation_id == ADMIN, timeout=5)
+        await simulator.say("wxid_vp_002", "炸", room_id=PRESIDENTS)  # the same incident again
         await simulator.say("wxid_vp_001", "邮编？", room_id=PRESIDENTS)
-        sent = await simulator.wait_for_sent(timeout=5)
+        sent = await simulator.wait_for_sent(lambda s: s.conversation_id == PRESIDENTS, timeout=5)
     assert sent.text.endswith(POSTCODE_ANSWER)
-    failure = next(r for r in caplog.records if "handler boom failed" in r.getMessage())
-    assert failure.exc_info is not None and "handler bug" in str(failure.exc_info[1])
+    assert alert.text.startswith("机器人内部出错（handler boom on message ")
+    assert "RuntimeError: handler bug" in alert.text
+    assert [s.conversation_id for s in simulator.sent].count(ADMIN) == 1  # once per incident
+    failures = [r for r in caplog.records if "unexpected error in handler boom" in r.getMessage()]
+    assert len(failures) == 2
+    assert failures[0].exc_info is not None and "handler bug" in str(failures[0].exc_info[1])

@@ -89,7 +89,8 @@ async def test_a_mixed_stream_gives_exactly_the_expected_records_and_report(
     await simulator.say("wxid_vp_003", "迟到的祝贺🌹", room_id=PRESIDENTS)
     await decided(collector, 10)
 
-    records = [(r.member_id, r.member_name, r.kinds) for r in store.congratulations("award")]
+    records = [(r.member_id, r.member_name, r.kinds)
+               for r in running.bot.congratulations.records.congratulations("award")]
     assert records == [
         ("wxid_vp_001", "朱会长", ("点赞", "文字")),
         ("wxid_vp_002", "黄会长", ("鲜花",)),
@@ -127,7 +128,7 @@ async def test_replays_and_a_restart_during_the_window_do_not_double_count(
     await simulator.emit_raw_event(2, f'{{"messageId":"{flowers}"}}')  # replayed after restart
     await simulator.say("wxid_vp_002", "👏", room_id=PRESIDENTS)
     await decided(collector_of(restarted), 2)  # the replay and the applause
-    assert [(r.member_id, r.kinds) for r in restarted.bot.store.congratulations("award")] == [
+    assert [(r.member_id, r.kinds) for r in restarted.bot.congratulations.records.congratulations("award")] == [
         ("wxid_vp_001", ("鲜花",)), ("wxid_vp_002", ("掌声",))]
 
 
@@ -184,10 +185,10 @@ async def test_auto_thanks_when_the_window_closes(
     await publish(simulator)
     await simulator.say("wxid_vp_001", "恭喜🌹", room_id=PRESIDENTS)
     await decided(collector_of(running), 1)
-    await running.bot.thank_closed_windows()  # the window is still open: nothing yet
+    await running.bot.congratulations.thank_closed_windows()  # the window is still open: nothing yet
     running.bot.store.db.execute("UPDATE collections SET closes_at = ?", (time.time() - 1,))
-    await running.bot.thank_closed_windows()  # the minute's check after it closed
-    await running.bot.thank_closed_windows()  # and the next one: not again
+    await running.bot.congratulations.thank_closed_windows()  # the minute's check after it closed
+    await running.bot.congratulations.thank_closed_windows()  # and the next one: not again
     assert (await simulator.wait_for_sent(to(PRESIDENTS))).text == "感谢朱会长的祝贺与支持！"
     await simulator.say("wxid_vp_002", "@商会小助手\u2005邮编？", room_id=PRESIDENTS, mention_ids=(BOT_ID,))
     await simulator.wait_for_sent(lambda s: s.text.endswith("030006"))
@@ -197,9 +198,11 @@ async def test_auto_thanks_when_the_window_closes(
 def test_a_window_closed_because_the_post_failed_opens_again_when_the_run_resumes(
     tmp_path: Path,
 ) -> None:
-    from bot.core.store import Collection, Store
+    from bot.congrats.records import Collection, CongratulationRecords
+    from bot.core.store import Store
 
-    store = Store(tmp_path / "bot.sqlite3")
+    database = Store(tmp_path / "bot.sqlite3")
+    store = CongratulationRecords(database)
     now = time.time()
     store.open_collection(Collection("award", PRESIDENTS, "manual:1", now, now + 3600))
     store.close_collection("award", PRESIDENTS, "manual:1")  # part 1 did not go out
@@ -209,4 +212,4 @@ def test_a_window_closed_because_the_post_failed_opens_again_when_the_run_resume
     store.open_collection(Collection("award", PRESIDENTS, "manual:1", now + 9, now + 10))
     window = store.collection_at(PRESIDENTS, now + 20)  # an open window is never shortened
     assert window is not None and window.closes_at == now + 3605
-    store.close()
+    database.close()

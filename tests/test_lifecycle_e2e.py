@@ -127,13 +127,13 @@ async def part_two_stuck_in_a_hung_gateway(tmp_path: Path, simulator: Simulator,
         update={"max_text_length": 500, "per_chat_interval_seconds": 1})})
     running: RunningBot = await start_bot(settings)
     handed_over: asyncio.Queue[Outgoing] = asyncio.Queue()
-    deliver = running.bot.gateway.deliver
+    deliver = running.bot.wechat.deliver
 
     async def observed(message: Outgoing) -> str:  # the real send, observed
         handed_over.put_nowait(message)
         return await deliver(message)
 
-    running.bot.gateway.deliver = observed  # type: ignore[method-assign]
+    running.bot.wechat.deliver = observed  # type: ignore[method-assign]
     await simulator.say(SECRETARY, "#发布 series")
     await simulator.wait_for_sent(to(PRESIDENTS))
     simulator.hang()  # part 2, a second later, gets stuck in the gateway

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
+from bot.core.messages import State
 from bot.wechat import compat
-from bot.wechat.connection import State
 from tests.conftest import (
     BOT_ID,
     PRESIDENTS,
@@ -171,6 +171,6 @@ async def test_congratulations_of_every_kind_the_mock_can_emit(
     await gateway.say("wxid_vp_004", "收到", room=PRESIDENTS,
                       quote=("wxid_chamber_bot", "喜讯：我会获评全国“四好”商会\n\n详见秘书处通知。"))
     await decided(collector, 4)
-    records = [(r.member_id, r.kinds) for r in running.bot.store.congratulations("award")]
+    records = [(r.member_id, r.kinds) for r in running.bot.congratulations.records.congratulations("award")]
     assert records == [("wxid_vp_001", ("红包",)), ("wxid_vp_002", ("表情",)),
                        ("wxid_vp_003", ("鲜花", "掌声", "文字")), ("wxid_vp_004", ("文字",))]

@@ -350,7 +350,7 @@ async def generation_sim(request: pytest.FixtureRequest) -> AsyncIterator[Simula
 
 
 # Per generation: (request class, reply class, name of the optional field) for each get/set RPC.
-# Raw calls, because tests/conftest.py loads bot.wechaty_compat, which patches the client stubs.
+# Raw calls, because tests/conftest.py loads bot.wechat.compat, which patches the client stubs.
 LAYOUTS = {
     "0.x": {
         "RoomAnnounce": (pb.RoomAnnounceRequest, pb.RoomAnnounceResponse, "text"),

@@ -36,7 +36,7 @@ async def test_status_tells_an_admin_privately_the_state_and_the_next_posts(
     for line, (at, post_id) in zip(lines[5:8], soonest, strict=True):
         assert at is not None and at.tzinfo is not None
         weekday = "一二三四五六日"[at.weekday()]
-        assert line == f"  {at:%Y-%m-%d} 周{weekday} {at:%H:%M}  {scheduler.posts[post_id].title}（{post_id}）"
+        assert line == f"  {at:%Y-%m-%d} 周{weekday} {at:%H:%M}  {running.bot.library.posts[post_id].title}（{post_id}）"
     assert lines[8:] == ["待发消息：0 条", "近 24 小时发送失败：0 条", "未解决的告警：无"]
     assert "年会通知" not in "\n".join(lines)  # only the three soonest
     assert not [s for s in simulator.sent if s.conversation_id == PRESIDENTS]
@@ -70,8 +70,8 @@ async def test_a_database_error_is_one_alert_and_its_recovery_follows(
         settings = alerting(simulator.endpoint, receiver.url, home=tmp_path)
         running: RunningBot = await start_bot(settings)
         write_post(tmp_path, "meeting", 'title = "会长办公会通知"', "请准时参加。")
-        async with running.bot.scheduler.reloaded:
-            await running.bot.scheduler.reloaded.wait_for(lambda: "meeting" in running.bot.scheduler.posts)
+        async with running.bot.library.reloaded:
+            await running.bot.library.reloaded.wait_for(lambda: "meeting" in running.bot.library.posts)
         # The database refuses every write from now on, as a full disk or a read-only file would.
         running.bot.store.db.execute("PRAGMA query_only = ON")
         await simulator.say(SECRETARY, "#发布 meeting")

@@ -1,4 +1,4 @@
-"""One test per python-wechaty workaround in bot/wechaty_compat.py, each against a gateway.
+"""One test per python-wechaty workaround in bot/wechat/compat.py, each against a gateway.
 
 Where it can, a test also shows the unpatched behaviour, so it would fail without the fix.
 """
@@ -113,7 +113,7 @@ async def test_fix6_unknown_and_error_events_do_not_end_the_event_stream(
     await simulator.emit_raw_event(16, '{"data":"older gateways"}')  # ERROR, as 0.x sent it
     await simulator.say("wxid_vp_001", "邮编？", room_id=PRESIDENTS)
     assert (await simulator.wait_for_sent(timeout=5)).text.endswith(POSTCODE_ANSWER)
-    assert running_bot.bot.gateway.state.value == "logged in"
+    assert running_bot.bot.connection.state.value == "logged in"
     reported = [r.getMessage() for r in caplog.records if r.name == "bot.wechat.connection"]
     assert "gateway reported an error: gateway trouble" in reported
     assert "gateway reported an error: older gateways" in reported
@@ -168,7 +168,7 @@ async def test_replayed_message_ids_are_answered_once(
     await simulator.say("wxid_vp_002", "电话？", room_id=PRESIDENTS)
     assert (await simulator.wait_for_sent(timeout=5)).text.startswith("@黄会长")
     assert len(simulator.sent) == 2
-    assert running_bot.bot.gateway._seen.capacity <= 20_000
+    assert running_bot.bot.connection._seen.capacity <= 20_000
 
 
 async def test_fix8_http2_closed_stream_record_is_bounded(simulator: Simulator) -> None:

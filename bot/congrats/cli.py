@@ -7,6 +7,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+from bot.congrats.records import CongratulationRecords
 from bot.congrats.report import FontMissing, render_png, tally, write_csv
 from bot.core.config import Settings
 from bot.core.store import DATABASE, Store
@@ -28,7 +29,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     post = posts.get(args.post_id)
     store = Store(settings.data_dir / DATABASE)
     try:
-        found = tally(store, args.post_id, post.title if post else args.post_id)
+        records = CongratulationRecords(store)
+        found = tally(records, args.post_id, post.title if post else args.post_id)
     finally:
         store.close()
     if found is None:

@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 
 from PIL import Image, ImageDraw, ImageFont
 
+from bot.congrats.records import Congratulation, CongratulationRecords
 from bot.core.config import CONGRATULATION_KINDS
-from bot.core.store import Congratulation, Store
 
 FONT_ENV = "CHAMBER_CJK_FONT"
 FONT_CANDIDATES = (
@@ -75,12 +75,12 @@ class Tally:
         return f"{hours} 小时 {minutes} 分钟" if hours else f"{minutes} 分钟"
 
 
-def tally(store: Store, post_id: str, title: str) -> Tally | None:
-    collections = store.collections(post_id)
+def tally(records: CongratulationRecords, post_id: str, title: str) -> Tally | None:
+    collections = records.collections(post_id)
     if not collections:
         return None
     opened = min(collection.opened_at for collection in collections)
-    return Tally(post_id, title, opened, store.congratulations(post_id))
+    return Tally(post_id, title, opened, records.congratulations(post_id))
 
 
 def report_text(found: Tally, tz: ZoneInfo, missing: list[str] | None = None) -> str:

@@ -1,9 +1,11 @@
-"""Chat commands: `#名称 参数` (full-width ＃ too), parsed in one place from one table.
+"""Chat commands: `#名称 参数` (full-width ＃ too), each a method marked with `@command`.
 
-The table (handlers/commands.py) gives each command its Chinese name, English aliases, the
-role it needs, where it may be used, a usage line and an example; the same table drives
-#帮助. A command from someone without the role is refused with one sentence, logged, and
-changes nothing. A mistake gets a Chinese sentence with an example (`CommandError`).
+The mark beside each method gives the command's Chinese name, English aliases, the role it
+needs, where it may be used, a usage line, a one-line summary and an example; the `CommandBook`
+collects the marked methods of the handler objects it is given, checks roles and places in one
+place, and answers #帮助 from the same rows. A command from someone without the role is refused
+with one sentence, logged, and changes nothing. A mistake gets a Chinese sentence with an
+example (`UserError`); anything else is reported as unexpected and the person told so.
 """
 
 from __future__ import annotations
@@ -12,50 +14,87 @@ import difflib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
+from bot.core.config import RoleSettings
+from bot.core.errors import ReportUnexpected, UserError
 from bot.core.messages import Incoming
-from bot.core.router import Context, Place, Role, role_of
+from bot.core.replies import Replies
+from bot.core.router import Place, Role, role_of
 
-log = logging.getLogger("bot.core.commands")
+log = logging.getLogger(__name__)
 
 PREFIXES = ("#", "＃")
 ROLE_NAMES = {Role.MEMBER: "所有人", Role.SECRETARY: "秘书处", Role.ADMIN: "管理员"}
-
-
-class CommandError(Exception):
-    """A sentence for the person who typed the command (what was wrong, and an example)."""
+SPEC_ATTRIBUTE = "command_spec"
 
 
 @dataclass(frozen=True)
-class Call:
-    command: Command
-    args: list[str]  # the words after the name on the first line
-    rest: str  # the lines after the first, for multi-line commands
-    message: Incoming
-    role: Role
+class CommandSpec:
+    """One row of the command table, written beside its method by `@command`."""
 
-    def arg(self, index: int, what: str) -> str:
-        if len(self.args) <= index:
-            raise CommandError(f"缺少{what}。用法：{self.command.usage}，例如：{self.command.example}")
-        return self.args[index]
-
-
-CommandHandler = Callable[[Call, Context], Awaitable[None]]
-
-
-@dataclass(frozen=True)
-class Command:
     name: str
     aliases: tuple[str, ...]
     role: Role
     usage: str
     summary: str
     example: str
-    run: CommandHandler
     place: Place = Place.ANYWHERE
 
     def __repr__(self) -> str:
         return f"<Command #{self.name} for {self.role.name}>"
+
+
+F = TypeVar("F", bound=Callable[..., Awaitable[None]])
+
+
+def command(name: str, *aliases: str, role: Role, summary: str, usage: str = "",
+            example: str = "", place: Place = Place.ANYWHERE) -> Callable[[F], F]:
+    """Mark a handler method `async def x(self, call: Call)` as the command `#name`."""
+    spec = CommandSpec(name, aliases, role, usage or f"#{name}", summary, example or f"#{name}",
+                       place)
+
+    def mark(method: F) -> F:
+        setattr(method, SPEC_ATTRIBUTE, spec)
+        return method
+
+    return mark
+
+
+def specs_of(*handler_classes: type) -> list[CommandSpec]:
+    """The rows of the classes' marked methods, in the order #帮助 lists them."""
+    found = [getattr(member, SPEC_ATTRIBUTE) for cls in handler_classes
+             for member in vars(cls).values() if hasattr(member, SPEC_ATTRIBUTE)]
+    return sorted(found, key=lambda spec: spec.role)  # stable: by role, then as written
+
+
+@dataclass(frozen=True)
+class Call:
+    spec: CommandSpec
+    args: list[str]  # the words after the name on the first line
+    rest: str  # the lines after the first, for multi-line commands
+    message: Incoming
+    role: Role
+    replies: Replies
+
+    @property
+    def talker_id(self) -> str:
+        return self.message.talker_id
+
+    def arg(self, index: int, what: str) -> str:
+        if len(self.args) <= index:
+            raise UserError(f"缺少{what}。用法：{self.spec.usage}，例如：{self.spec.example}")
+        return self.args[index]
+
+    def answer(self, text: str) -> None:
+        """Answer the person who sent the command, privately."""
+        self.replies.tell(self.message.talker_id, text)
+
+
+@dataclass(frozen=True)
+class Command:
+    spec: CommandSpec
+    run: Callable[[Call], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -78,48 +117,78 @@ def parse(text: str) -> Parsed | None:
 
 
 class CommandBook:
-    def __init__(self, commands: Sequence[Command]) -> None:
-        self.commands = list(commands)
-        self._by_word = {word.lower(): c for c in commands for word in (c.name, *c.aliases)}
+    """The commands of the given handler objects, plus #帮助, which lists them."""
+
+    def __init__(self, handlers: Sequence[object], roles: RoleSettings, replies: Replies,
+                 report_unexpected: ReportUnexpected) -> None:
+        self.roles = roles
+        self.replies = replies
+        self.report_unexpected = report_unexpected
+        help_row = getattr(CommandBook.show_help, SPEC_ATTRIBUTE)
+        bound = [Command(help_row, self.show_help)] + [
+            Command(spec, getattr(handler, method))
+            for handler in handlers for method, member in vars(type(handler)).items()
+            if isinstance(spec := getattr(member, SPEC_ATTRIBUTE, None), CommandSpec)
+        ]
+        self.commands = sorted(bound, key=lambda c: c.spec.role)
+        self._by_word = {word.lower(): c for c in self.commands
+                         for word in (c.spec.name, *c.spec.aliases)}
 
     def match(self, message: Incoming) -> Parsed | None:
         """The router's matcher: any message that starts with # is the commands' business."""
         return parse(message.text)
 
-    def usable_by(self, role: Role, place: Place) -> list[Command]:
-        return [c for c in self.commands if role >= c.role and c.place & place]
+    def usable_by(self, role: Role, place: Place) -> list[CommandSpec]:
+        return [c.spec for c in self.commands if role >= c.spec.role and c.spec.place & place]
 
-    async def run(self, message: Incoming, ctx: Context, parsed: Parsed) -> None:
+    async def run(self, message: Incoming, parsed: Parsed) -> None:
         """The router's handler: find the command, check the role and place, run it."""
-        role = role_of(message.talker_id, ctx.roles)
-        command = self._by_word.get(parsed.word)
-        if command is None:
-            close = difflib.get_close_matches(parsed.word, list(self._by_word), n=3, cutoff=0.5)
+        role = role_of(message.talker_id, self.roles)
+        tell = self.replies.tell
+        found = self._by_word.get(parsed.word)
+        if found is None:
+            words = list(self._by_word)
+            close = difflib.get_close_matches(parsed.word, words, n=3, cutoff=0.5)
             hint = f"您是不是要：{'、'.join('#' + w for w in close)}？" if close else ""
-            ctx.tell(message.talker_id, f"没有“#{parsed.word}”这个命令。{hint}发送 #帮助 查看可用的命令。")
+            tell(message.talker_id, f"没有“#{parsed.word}”这个命令。{hint}发送 #帮助 查看可用的命令。")
             return
-        if role < command.role:
-            log.warning("refused #%s from %s (role %s, needs %s)", command.name,
-                        message.talker_id, role.name, command.role.name)
-            ctx.tell(message.talker_id,
-                     f"抱歉，#{command.name} 仅限{ROLE_NAMES[command.role]}使用。")
+        spec = found.spec
+        if role < spec.role:
+            log.warning("refused #%s from %s (role %s, needs %s)", spec.name,
+                        message.talker_id, role.name, spec.role.name)
+            tell(message.talker_id, f"抱歉，#{spec.name} 仅限{ROLE_NAMES[spec.role]}使用。")
             return
-        place = Place.GROUP if message.in_group else Place.PRIVATE
-        if not command.place & place:
-            where = "私聊机器人" if command.place is Place.PRIVATE else "群里"
-            ctx.tell(message.talker_id, f"#{command.name} 请在{where}时使用，例如：{command.example}")
+        if not spec.place & Place.of(message):
+            where = "私聊机器人" if spec.place is Place.PRIVATE else "群里"
+            tell(message.talker_id, f"#{spec.name} 请在{where}时使用，例如：{spec.example}")
             return
-        call = Call(command, parsed.args, parsed.rest, message, role)
         try:
-            await command.run(call, ctx)
-        except CommandError as error:
-            ctx.tell(message.talker_id, str(error))
-        except Exception:
-            log.exception("command #%s from %s failed", command.name, message.talker_id)
-            ctx.tell(message.talker_id, f"抱歉，#{command.name} 执行时出错，已记录，请稍后再试或联系管理员。")
+            await found.run(Call(spec, parsed.args, parsed.rest, message, role, self.replies))
+        except UserError as error:
+            tell(message.talker_id, str(error))
+        except Exception as error:
+            self.report_unexpected(f"command #{spec.name} from {message.talker_id}", error)
+            tell(message.talker_id, f"抱歉，#{spec.name} 执行时出错，已记录，请稍后再试或联系管理员。")
+
+    @command("帮助", "help", role=Role.MEMBER, summary="查看可用的命令")
+    async def show_help(self, call: Call) -> None:
+        place = Place.of(call.message)
+        lines = ["可用的命令："]
+        for spec in self.usable_by(call.role, Place.ANYWHERE):
+            where = "（私聊）" if spec.place is Place.PRIVATE and place is Place.GROUP else ""
+            lines.append(f"{spec.usage}  {spec.summary}{where}")
+        lines.append("例如：" + "、".join(s.example for s in self.usable_by(call.role, place)[:3]))
+        call.answer("\n".join(lines))
 
 
 def closest(word: str, choices: Sequence[str]) -> str:
     """'您是不是要：a、b？' for an unknown id, or ''."""
     close = difflib.get_close_matches(word, list(choices), n=3, cutoff=0.4)
     return f"您是不是要：{'、'.join(close)}？" if close else ""
+
+
+def help_row() -> CommandSpec:
+    """#帮助's own row, for tables that list every command."""
+    spec: CommandSpec = getattr(CommandBook.show_help, SPEC_ATTRIBUTE)
+    return spec
+

@@ -1,6 +1,7 @@
-"""Plain data at the edges: what came in from WeChat and what goes out.
+"""Plain data at the edges: what came in from WeChat, what goes out, and the connection's state.
 
-Handlers see only these, never wechaty objects, so wechaty's quirks stay in bot/gateway.py.
+Everything outside bot/wechat/ sees only these, never wechaty objects, so the client's quirks
+and its transport stay in that one package.
 """
 
 from __future__ import annotations
@@ -8,8 +9,27 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Annotated, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from bot.core.store import LedgerKey
+
+MENTION_ALL = "notify@all"  # the id WeChat uses for @所有人
+MENTION_SEPARATOR = "\u2005"  # WeChat puts a four-per-em space after each @name
+
+
+class State(enum.Enum):
+    """The connection to WeChat, as people and the health check see it."""
+
+    STARTING = "starting"
+    CONNECTING = "connecting"
+    WAITING_FOR_SCAN = "waiting for a QR scan"
+    LOGGED_IN = "logged in"
+    LOGGED_OUT = "logged out"
+    DISCONNECTED = "disconnected"
+    TOKEN_REJECTED = "token rejected"
+    STOPPED = "stopped"
 
 
 class MessageKind(enum.Enum):
@@ -51,10 +71,12 @@ class OutKind(enum.Enum):
     ANNOUNCEMENT = "announcement"  # the group announcement (群公告)
 
 
-@dataclass(frozen=True)
-class LinkCard:
-    url: str
-    title: str
+class LinkCard(BaseModel):
+    """A link card after a post's text (a post file's [link] table, validated there)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    url: Annotated[str, Field(pattern=r"^https?://")]
+    title: Annotated[str, Field(min_length=1)]
     description: str = ""
     thumbnail: str = ""
 
@@ -78,3 +100,14 @@ class Outgoing:
     link: LinkCard | None = None
     # Set for post parts: the send ledger keeps them from ever going out twice.
     ledger: LedgerKey | None = None
+
+
+class People(Protocol):
+    """Who is who in WeChat, by id (names are for display only)."""
+
+    @property
+    def self_id(self) -> str: ...  # the bot's own account
+
+    async def member_name(self, room_id: str, contact_id: str) -> str: ...
+
+    async def room_member_ids(self, room_id: str) -> list[str]: ...

@@ -24,23 +24,23 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from grpclib.const import Status
-from grpclib.exceptions import GRPCError
-
+from bot.core.cache import BoundedCache
 from bot.core.config import SendingSettings
+from bot.core.errors import MaybeSent, NotSent
 from bot.core.messages import Outgoing
+from bot.core.retry import backoff
 from bot.core.store import SENT, UNKNOWN, Store
-from bot.wechat.connection import GatewayRefused, GatewayUnavailable
 
-log = logging.getLogger("bot.core.outbox")
+log = logging.getLogger(__name__)
 
-# Statuses that mean the gateway did not act on the request.
-RETRYABLE = {Status.UNAVAILABLE, Status.RESOURCE_EXHAUSTED, Status.ABORTED}
 SWITCH_PAUSE_WINDOW = 10.0  # seconds since the last send that count as a busy spell
 UNLIMITED_IN_FLIGHT = 64  # with the rate limit off (benchmarks), sends overlap
+CHATS_REMEMBERED = 10_000  # per-chat pacing only looks a few seconds back
 
 
 class Transport(Protocol):
+    """The WeChat side (bot/wechat): raises NotSent or MaybeSent when a send fails."""
+
     logged_in: asyncio.Event
 
     async def deliver(self, message: Outgoing) -> str: ...
@@ -82,11 +82,10 @@ class Outbox:
         self.clock = clock
         self.failures: deque[Failure] = deque(maxlen=200)
         self.failure_listeners: list[FailureListener] = []
-        self.sent_count = 0
         self._queue: asyncio.Queue[tuple[Outgoing, asyncio.Future[Outcome]]] = asyncio.Queue()
         self._last_send = -1e9
         self._last_chat = ""
-        self._last_send_in_chat: dict[str, float] = {}
+        self._last_send_in_chat: BoundedCache[str, float] = BoundedCache(CHATS_REMEMBERED)
         self._in_flight = asyncio.Semaphore(1 if settings.rate_limit else UNLIMITED_IN_FLIGHT)
         # Each message is delivered by a task of its own (one at a time with the rate limit).
         self._tasks: dict[asyncio.Task[None], tuple[Outgoing, asyncio.Future[Outcome]]] = {}
@@ -194,17 +193,17 @@ class Outbox:
             log.info("not sending %s again: the ledger has it", key.describe())
             return Outcome.ALREADY_SENT
         attempts = self.settings.max_attempts
-        for attempt in range(1, attempts + 1):
+        delays = backoff(self.settings.retry_base_seconds)
+        for attempt, delay in zip(range(1, attempts + 1), delays, strict=False):
             try:
                 message_id = await self._hand_over(message)
-            except (GatewayUnavailable, GatewayRefused, ConnectionError, GRPCError, TimeoutError,
-                    OSError) as error:
-                not_sent = _surely_not_sent(error)
-                if not_sent and self._stopping:
+            except MaybeSent as error:
+                return await self._fail(message, error, attempt, surely_not_sent=False)
+            except NotSent as error:
+                if self._stopping:
                     return self._put_back(message)
-                if not not_sent or isinstance(error, GatewayRefused) or attempt == attempts:
-                    return await self._fail(message, error, attempt, not_sent)
-                delay = self.settings.retry_base_seconds * 2 ** (attempt - 1)
+                if not error.retryable or attempt == attempts:
+                    return await self._fail(message, error, attempt, surely_not_sent=True)
                 log.warning("send to %s failed (%s), retry %d in %.1f s",
                             message.chat_id, error, attempt, delay)
                 try:
@@ -247,10 +246,7 @@ class Outbox:
         now = self.clock()
         self._last_send = now
         self._last_chat = chat_id
-        self._last_send_in_chat[chat_id] = now
-        if len(self._last_send_in_chat) > 10_000:
-            self._last_send_in_chat.clear()  # only the last few seconds matter
-        self.sent_count += 1
+        self._last_send_in_chat.put(chat_id, now)
 
     async def _fail(
         self, message: Outgoing, error: BaseException, attempts: int, surely_not_sent: bool
@@ -261,7 +257,8 @@ class Outbox:
                 self.store.release(message.ledger)  # a later run of the slot may send it
             else:
                 self.store.mark(message.ledger, UNKNOWN)
-        description = f"{type(error).__name__}: {error}".rstrip(": ")
+        cause = error.__cause__ or error  # the transport's own error, for the log
+        description = f"{type(cause).__name__}: {error}".rstrip(": ")
         failure = Failure(message, outcome, description, str(error) or type(error).__name__,
                           time.time())
         self.failures.append(failure)
@@ -274,11 +271,3 @@ class Outbox:
                 log.exception("failure listener failed")
         return outcome
 
-
-def _surely_not_sent(error: BaseException) -> bool:
-    """True when the gateway cannot have acted on the request, so retrying is safe."""
-    if isinstance(error, GatewayUnavailable | GatewayRefused | ConnectionRefusedError):
-        return True
-    if isinstance(error, GRPCError):
-        return error.status in RETRYABLE
-    return False

@@ -15,17 +15,17 @@ from __future__ import annotations
 import logging
 import socket
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from bot.core.cache import BoundedCache
 from bot.core.config import AlertSettings
 from bot.ops.webhook import Alert, Webhook
 
-log = logging.getLogger("bot.ops.alerts")
+log = logging.getLogger(__name__)
 
 HELD_LIMIT = 20  # WeChat messages kept for the next login; older ones are in the log
 ONCE_KEPT = 1_000
@@ -50,7 +50,7 @@ class Alerts:
             webhook = Webhook(settings, self.bot)
         self.webhook = webhook
         self.open: dict[str, Incident] = {}
-        self._once: OrderedDict[str, None] = OrderedDict()
+        self._once: BoundedCache[str, None] = BoundedCache(ONCE_KEPT)
         self._online = False
         self._held: list[tuple[str | None, str]] = []
 
@@ -75,13 +75,9 @@ class Alerts:
 
     def notice(self, message: str, event: str = "announcement", once: str | None = None) -> None:
         """A one-off report; with `once`, only the first report under that key."""
-        if once is not None:
-            if once in self._once:
-                log.info("not reported again (%s): %s", once, message)
-                return
-            self._once[once] = None
-            if len(self._once) > ONCE_KEPT:
-                self._once.popitem(last=False)
+        if once is not None and not self._once.add(once, None):
+            log.info("not reported again (%s): %s", once, message)
+            return
         log.warning("to admins: %s", message)
         self._send(event, "alert", message, message)
 

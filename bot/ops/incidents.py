@@ -16,20 +16,13 @@ import sqlite3
 import time
 from pathlib import Path
 
+from bot.core.chinese_time import duration
+from bot.core.messages import State
 from bot.core.store import ErrorListener
 from bot.ops.alerts import Alerts
-from bot.wechat.connection import State
 
 # States in which the gateway has not answered (yet): the outage clock runs.
 NO_ANSWER = {State.STARTING, State.CONNECTING, State.DISCONNECTED}
-
-
-def duration(seconds: float) -> str:
-    if seconds < 120:
-        return f"{seconds:.0f} 秒"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f} 分钟"
-    return f"{seconds / 3600:.1f} 小时"
 
 
 class ConnectionWatch:

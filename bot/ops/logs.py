@@ -9,8 +9,6 @@ from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
-from bot.wechat import compat as wechaty_compat
-
 
 class ZonedFormatter(logging.Formatter):
     def __init__(self, tz: ZoneInfo) -> None:
@@ -41,5 +39,3 @@ def setup_logging(
     root.setLevel(level.upper())
     for name in QUIET_LIBRARIES:  # a line per job run or cancelled request is noise
         logging.getLogger(name).setLevel(logging.WARNING)
-    # wechaty modules imported since the compat module ran made loggers of their own.
-    wechaty_compat.route_wechaty_logging()

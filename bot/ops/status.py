@@ -19,18 +19,17 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from bot.core.messages import State
 from bot.core.outbox import Outbox
 from bot.core.store import Store
 from bot.ops.alerts import Alerts
 from bot.ops.health import STATUS_FILE, WRITE_EVERY_SECONDS
 from bot.ops.incidents import storage_works
-from bot.posts.scheduler import PostScheduler
-from bot.wechat.connection import Gateway, State
 
-log = logging.getLogger("bot.ops.status")
+log = logging.getLogger(__name__)
 
 PROBE_KEY = "status_probe"
 DAY = 86_400.0
@@ -42,6 +41,20 @@ def version() -> str:
         return metadata.version("chamber-bot")
     except metadata.PackageNotFoundError:  # running from a source tree that was not installed
         return "unknown"
+
+
+class ConnectionInfo(Protocol):
+    """The connection as the status shows it (bot/wechat/connection.py)."""
+
+    state: State
+    state_since: float  # time.time()
+    last_event_at: float  # time.monotonic(); 0 until the first event
+
+
+class Upcoming(Protocol):
+    """The coming runs of posts (bot/posts/scheduler.py)."""
+
+    def upcoming(self, count: int) -> list[tuple[datetime, str, str]]: ...  # (at, id, title)
 
 
 @dataclass(frozen=True)
@@ -83,11 +96,11 @@ class Snapshot:
 
 
 class StatusBoard:
-    def __init__(self, data_dir: Path, tz: ZoneInfo, gateway: Gateway, scheduler: PostScheduler,
-                 outbox: Outbox, alerts: Alerts, store: Store) -> None:
+    def __init__(self, data_dir: Path, tz: ZoneInfo, connection: ConnectionInfo,
+                 scheduler: Upcoming, outbox: Outbox, alerts: Alerts, store: Store) -> None:
         self.path = data_dir / STATUS_FILE
         self.tz = tz
-        self.gateway = gateway
+        self.connection = connection
         self.scheduler = scheduler
         self.outbox = outbox
         self.alerts = alerts
@@ -104,15 +117,14 @@ class StatusBoard:
 
     def snapshot(self) -> Snapshot:
         now = time.time()
-        last_event = self.gateway.last_event_at  # monotonic; 0 until the first event
-        coming = sorted(((when, post) for post, when in self.scheduler.jobs_summary()
-                         if when is not None), key=lambda pair: pair[0])
+        last_event = self.connection.last_event_at
         return Snapshot(
-            state=self.gateway.state,
-            state_since=self._at(self.gateway.state_since),
+            state=self.connection.state,
+            state_since=self._at(self.connection.state_since),
             started_at=self._at(self.started_at),
             last_event_at=self._at(now - (time.monotonic() - last_event)) if last_event else None,
-            next_posts=[NextPost(post.id, post.title, when) for when, post in coming[:NEXT_POSTS]],
+            next_posts=[NextPost(post_id, title, when)
+                        for when, post_id, title in self.scheduler.upcoming(NEXT_POSTS)],
             outbox_depth=self.outbox.depth,
             failures_last_day=sum(f.at > now - DAY for f in self.outbox.failures),
             open_alerts=sorted(self.alerts.open),

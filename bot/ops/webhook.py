@@ -17,8 +17,9 @@ from typing import Any, Literal
 import httpx
 
 from bot.core.config import AlertSettings
+from bot.core.retry import backoff
 
-log = logging.getLogger("bot.ops.webhook")
+log = logging.getLogger(__name__)
 
 QUEUE_LIMIT = 100  # a webhook down for days must not grow memory; the oldest go first
 WECOM_MAX_BYTES = 2048  # WeCom's limit for a text message's content
@@ -60,7 +61,6 @@ class Webhook:
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.settings = settings
         self.bot = bot
-        self.delivered = 0
         self._client = httpx.AsyncClient(timeout=settings.timeout_seconds, transport=transport)
         self._queue: asyncio.Queue[Alert] = asyncio.Queue()
 
@@ -91,16 +91,15 @@ class Webhook:
     async def _deliver(self, alert: Alert) -> None:
         payload = body(alert, self.settings.format, self.bot)
         attempts = self.settings.max_attempts
-        for attempt in range(1, attempts + 1):
+        delays = backoff(BACKOFF_SECONDS)
+        for attempt, delay in zip(range(1, attempts + 1), delays, strict=False):
             problem, retry = await self._attempt(payload)
             if problem is None:
-                self.delivered += 1
                 return
             if not retry or attempt == attempts:
                 log.error("alert webhook failed after %d attempt(s) (%s); alert was: %s",
                           attempt, problem, alert.message)
                 return
-            delay = BACKOFF_SECONDS * 2 ** (attempt - 1)
             log.warning("alert webhook: %s; retry %d in %.0f s", problem, attempt, delay)
             await asyncio.sleep(delay)  # backoff, not synchronisation
 

@@ -20,20 +20,13 @@ from zoneinfo import ZoneInfo
 import tomlkit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from bot.core.messages import LinkCard
 from bot.core.toml_lines import line_of
 from bot.posts.schedule_rules import ScheduleError, ScheduleRule, parse_schedule
 
 FENCE = "+++"
 SUFFIX = ".md"
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,63}$")
-
-
-class LinkCard(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    url: Annotated[str, Field(pattern=r"^https?://")]
-    title: Annotated[str, Field(min_length=1)]
-    description: str = ""
-    thumbnail: str = ""
 
 
 class PostMeta(BaseModel):

@@ -9,19 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Protocol
 
-from bot.core.messages import LinkCard, Outgoing, OutKind
+from bot.core.messages import MENTION_ALL, MENTION_SEPARATOR, Outgoing, OutKind
 from bot.core.outbox import Outbox, Outcome
-from bot.core.store import Collection, LedgerKey, Store
+from bot.core.store import LedgerKey, Store
 from bot.posts.files import Post
 from bot.posts.render import render_parts
-from bot.wechat.connection import MENTION_ALL, MENTION_SEPARATOR
 
-log = logging.getLogger("bot.posts.publisher")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -72,8 +71,7 @@ def post_messages(post: Post, chat_id: str, max_length: int, preview: bool = Fal
                                  image_path=str(path)))
     if post.meta.link is not None:
         card = post.meta.link
-        messages.append(Outgoing(chat_id, reason=reason, kind=OutKind.LINK, link=LinkCard(
-            card.url, card.title, card.description, card.thumbnail)))
+        messages.append(Outgoing(chat_id, reason=reason, kind=OutKind.LINK, link=card))
     if post.meta.set_announcement:
         announcement = render_parts(post.title, post.body, max_length)[0]
         if preview:
@@ -84,14 +82,22 @@ def post_messages(post: Post, chat_id: str, max_length: int, preview: bool = Fal
     return messages
 
 
+class RunWatcher(Protocol):
+    """Who wants to know when a run starts in a group (congratulations open their window)."""
+
+    def run_started(self, post: Post, group_id: str, slot: str) -> None: ...
+
+    def first_part_unsent(self, post: Post, group_id: str, slot: str) -> None: ...
+
+
 class Publisher:
-    def __init__(self, outbox: Outbox, resolve_groups: Callable[[list[str]], list[str]],
-                 max_length: int, store: Store | None = None, window_hours: float = 72.0) -> None:
+    def __init__(self, outbox: Outbox, store: Store, resolve_groups: Callable[[list[str]], list[str]],
+                 max_length: int, watcher: RunWatcher) -> None:
         self.outbox = outbox
         self.store = store
-        self.window_hours = window_hours
         self.resolve_groups = resolve_groups
         self.max_length = max_length
+        self.watcher = watcher
 
     def target_groups(self, post: Post) -> list[str]:
         return self.resolve_groups(post.meta.groups)
@@ -106,15 +112,14 @@ class Publisher:
                 replace(message, ledger=LedgerKey(post.id, group, slot, n, len(messages)))
                 for n, message in enumerate(messages, start=1)
             ]
-        if self.store is not None:  # written down before the first part goes out
-            self.store.plan([m.ledger for ms in planned.values() for m in ms if m.ledger])
-        if post.meta.collect_congratulations:
-            for group in planned:
-                self._open_collection(post, group, slot)
+        # Written down before the first part goes out.
+        self.store.plan([m.ledger for ms in planned.values() for m in ms if m.ledger])
+        # Replies may come within milliseconds of the post, before the gateway confirms it.
+        for group in planned:
+            self.watcher.run_started(post, group, slot)
         futures = {group: [self.outbox.send(m) for m in ms] for group, ms in planned.items()}
-        if post.meta.collect_congratulations:
-            for group, parts in futures.items():
-                parts[0].add_done_callback(self._collection_closer(post, group, slot))
+        for group, parts in futures.items():
+            parts[0].add_done_callback(self._unless_sent(post, group, slot))
         outcomes = {group: list(await asyncio.gather(*parts)) for group, parts in futures.items()}
         problems = [failure.reason for failure in self.outbox.failures if failure.message.ledger
                     and (failure.message.ledger.post_id, failure.message.ledger.slot)
@@ -124,25 +129,17 @@ class Publisher:
                  report.sent_parts(), len(targets), "" if report.complete else ", INCOMPLETE")
         return report
 
-    def _open_collection(self, post: Post, group: str, slot: str) -> None:
-        """Replies count from the moment the run starts: a member may answer within
-        milliseconds of the post, before the gateway has confirmed the send."""
-        if self.store is not None:
-            hours = post.meta.congratulation_window_hours or self.window_hours
-            now = time.time()
-            self.store.open_collection(Collection(post.id, group, slot, now, now + hours * 3600))
+    def _unless_sent(self, post: Post, group: str, slot: str
+                     ) -> Callable[[asyncio.Future[Outcome]], None]:
+        """Tells the watcher when the run's first part did not go out."""
 
-    def _collection_closer(self, post: Post, group: str, slot: str
-                           ) -> Callable[[asyncio.Future[Outcome]], None]:
-        """If the post's first part did not go out, its window closes at once."""
-
-        def close_if_unsent(first_part: asyncio.Future[Outcome]) -> None:
+        def check(first_part: asyncio.Future[Outcome]) -> None:
             sent = not first_part.cancelled() and first_part.result() in (
                 Outcome.SENT, Outcome.ALREADY_SENT)
-            if self.store is not None and not sent:
-                self.store.close_collection(post.id, group, slot)
+            if not sent:
+                self.watcher.first_part_unsent(post, group, slot)
 
-        return close_if_unsent
+        return check
 
     def preview(self, post: Post, chat_id: str) -> list[asyncio.Future[Outcome]]:
         return [self.outbox.send(message)

@@ -21,11 +21,12 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 
+from bot.core.chinese_time import WEEKDAYS
+from bot.core.errors import UserError
 from bot.core.textnorm import to_simplified
 
-__all__ = ["ScheduleError", "ScheduleRule", "parse_schedule"]
+__all__ = ["ScheduleError", "ScheduleRule", "fire_times", "parse_schedule"]
 
-WEEKDAYS = "一二三四五六日"  # index = date.weekday(), as APScheduler's day_of_week counts
 _CRON_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _CRONTAB_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")  # crontab: 0 = Sunday
 _MORNING = {"凌晨", "早上", "早晨", "上午"}
@@ -37,7 +38,7 @@ _MONTH_EXAMPLE = "每月1日 9:00、每月15号 上午10点、每月最后一天
 _CRON_EXAMPLE = "cron: 0 9 * * 1（分 时 日 月 星期，即每周一 9:00）"
 
 
-class ScheduleError(ValueError):
+class ScheduleError(UserError, ValueError):
     """What was wrong, in Chinese, followed by examples of what would work."""
 
     def __init__(self, problem: str, example: str = _EXAMPLE) -> None:
@@ -65,31 +66,24 @@ class ScheduleRule:
         """The next `count` runs strictly after `after` (naive = in the rule's timezone)."""
         if after.tzinfo is None:
             after = after.replace(tzinfo=self.timezone)
-        runs: list[datetime] = []
-        previous: datetime | None = None
-        moment = after
-        while len(runs) < count:
-            fire: datetime | None = self.trigger.get_next_fire_time(previous, moment)
-            if fire is None:
-                break
-            if fire > after:
-                runs.append(fire)
-            previous = moment = fire
-        return runs
-
-    def describe(self, now: datetime | None = None) -> str:
-        """For chat replies: "每周一 09:00（下次：2026年12月7日 周一 09:00）"."""
-        runs = self.next_runs(datetime.now(self.timezone) if now is None else now, 1)
-        if not runs:
-            when = "已过期，不会再发送"
-        else:
-            when = ("下次：" if self.recurring else "只发一次：") + _chinese_time(runs[0])
-        return f"{self.text}（{when}{'；' + self.note if self.note else ''}）"
+        return fire_times(self.trigger, after, count=count)
 
 
-def _chinese_time(moment: datetime) -> str:
-    return (f"{moment.year}年{moment.month}月{moment.day}日 "
-            f"周{WEEKDAYS[moment.weekday()]} {moment:%H:%M}")
+def fire_times(trigger: BaseTrigger, after: datetime, until: datetime | None = None,
+               count: int | None = None) -> list[datetime]:
+    """The trigger's fire times after `after` and up to `until`, at most `count`, in order."""
+    assert until is not None or count is not None, "a recurring trigger never runs out"
+    times: list[datetime] = []
+    previous: datetime | None = None  # a one-off trigger needs it to say "no more"
+    moment = after
+    while count is None or len(times) < count:
+        fire: datetime | None = trigger.get_next_fire_time(previous, moment)
+        if fire is None or (until is not None and fire > until):
+            break
+        if fire > after:
+            times.append(fire)
+        previous = moment = fire
+    return times
 
 
 # --- the pieces the patterns are made of ---------------------------------------------------

@@ -6,19 +6,16 @@ gateway is retried with backoff forever, a hung one is found by ding/dong within
 idle_ding_seconds + ding_timeout_seconds, and every state change is logged on one line.
 
 Per answered message it makes two RPCs (the incoming payload and the send): the ids of
-messages it sent are remembered, so their echo needs no payload lookup.
+messages it sent (bot/wechat/actions.py) are remembered, so their echo needs no payload lookup.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import enum
-import json
 import logging
 import time
-from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -27,12 +24,15 @@ from zoneinfo import ZoneInfo
 from grpclib.const import Status
 from grpclib.exceptions import GRPCError, StreamTerminatedError
 
+from bot.core.cache import BoundedCache
 from bot.core.config import GatewaySettings
-from bot.core.messages import Incoming, MessageKind, Outgoing, OutKind
+from bot.core.errors import NotSent, ReportUnexpected
+from bot.core.messages import Incoming, MessageKind, State
+from bot.core.retry import backoff
 from bot.wechat import compat
 from bot.wechat.login_qr import forget_login_qr, show_login_qr
 
-log = logging.getLogger("bot.wechat.connection")
+log = logging.getLogger(__name__)
 
 MessageHandler = Callable[[Incoming], Awaitable[None]]
 
@@ -47,66 +47,22 @@ _KINDS = {
     compat.MessageType.MESSAGE_TYPE_RECALLED: MessageKind.RECALLED,
 }
 
-MENTION_SEPARATOR = "\u2005"  # WeChat puts a four-per-em space after each @name
-MENTION_ALL = "notify@all"  # the id WeChat uses for @所有人
 SEEN_IDS_KEPT = 20_000  # enough to drop replays after a reconnect, bounded for months of uptime
 SENT_IDS_KEPT = 2_000  # our own sends echo back within seconds
-NAMES_KEPT = 5_000
-
-
-class State(enum.Enum):
-    STARTING = "starting"
-    CONNECTING = "connecting"
-    WAITING_FOR_SCAN = "waiting for a QR scan"
-    LOGGED_IN = "logged in"
-    LOGGED_OUT = "logged out"
-    DISCONNECTED = "disconnected"
-    TOKEN_REJECTED = "token rejected"
-    STOPPED = "stopped"
-
-
-class GatewayUnavailable(Exception):
-    """Sending was attempted while the bot is not logged in; worth retrying later."""
-
-
-class GatewayRefused(Exception):
-    """The gateway or WeChat will not do this (e.g. set the announcement of a group the bot
-    does not own); trying again will not help."""
+GOOD_CONNECTION_SECONDS = 60  # after a connection this long, reconnecting starts fast again
 
 
 class GatewayHung(Exception):
     pass
 
 
-class BoundedSet:
-    """Remembers the most recent keys only, so memory stays flat over millions of messages."""
-
-    def __init__(self, capacity: int) -> None:
-        self.capacity = capacity
-        self._keys: OrderedDict[str, None] = OrderedDict()
-
-    def add(self, key: str) -> bool:
-        """Add `key`; False if it was already there."""
-        if key in self._keys:
-            return False
-        self._keys[key] = None
-        if len(self._keys) > self.capacity:
-            self._keys.popitem(last=False)
-        return True
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._keys
-
-    def __len__(self) -> int:
-        return len(self._keys)
-
-
-class Gateway:
+class Connection:
     def __init__(self, settings: GatewaySettings, tz: ZoneInfo, on_message: MessageHandler,
-                 login_qr_png: Path | None = None) -> None:
+                 report_unexpected: ReportUnexpected, login_qr_png: Path | None = None) -> None:
         self.settings = settings
         self.tz = tz
         self.on_message = on_message
+        self.report_unexpected = report_unexpected
         self.login_qr_png = login_qr_png  # where a scan request's QR code is saved, if anywhere
         self.on_login: Callable[[], Awaitable[None]] | None = None
         # Called on every state change with (state, detail): alerts, status, tests.
@@ -118,31 +74,45 @@ class Gateway:
         self.self_name = ""
         self.logged_in = asyncio.Event()
         self._puppet: compat.PuppetService | None = None
-        self._seen = BoundedSet(SEEN_IDS_KEPT)
-        self._sent_ids = BoundedSet(SENT_IDS_KEPT)
-        self._names: OrderedDict[tuple[str, str], str] = OrderedDict()
+        self._seen: BoundedCache[str, None] = BoundedCache(SEEN_IDS_KEPT)
+        self._sent_ids: BoundedCache[str, None] = BoundedCache(SENT_IDS_KEPT)
         self._dong: asyncio.Future[str] | None = None
         self._stopping = asyncio.Event()
-        self._dispatches: set[asyncio.Task[None]] = set()
+        # wechaty modules imported by now have made loggers of their own: route them into ours.
+        compat.route_wechaty_logging()
+
+    def puppet(self) -> compat.PuppetService:
+        """The client of the current session, for actions; only while logged in."""
+        if self._puppet is None or not self.logged_in.is_set():
+            raise NotSent(f"not logged in (gateway {self.state.value})")
+        return self._puppet
+
+    def remember_sent(self, message_id: str) -> None:
+        """A message we sent: its echo from the gateway is ours, not a member's."""
+        if message_id:
+            self._sent_ids.put(message_id, None)
 
     # --- lifecycle ------------------------------------------------------------------------
 
     async def run(self) -> None:
         """Connect and stay connected until stop() is called; never raises for the gateway."""
-        delay = self.settings.reconnect_min_seconds
+        delays = self._backoff()
         while not self._stopping.is_set():
             connected_at = time.monotonic()
             reason = await self._run_one_connection()
             if self._stopping.is_set():
                 break
-            if time.monotonic() - connected_at > 60:
-                delay = self.settings.reconnect_min_seconds  # it was a good connection
+            if time.monotonic() - connected_at > GOOD_CONNECTION_SECONDS:
+                delays = self._backoff()  # it was a good connection: start fast again
+            delay = next(delays)
             self._set_state(State.DISCONNECTED if self.state != State.TOKEN_REJECTED
                             else State.TOKEN_REJECTED, f"{reason}; retrying in {delay:.0f} s")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), timeout=delay)
-            delay = min(delay * 2, self.settings.reconnect_max_seconds)
         self._set_state(State.STOPPED, "stop requested")
+
+    def _backoff(self) -> Iterator[float]:
+        return backoff(self.settings.reconnect_min_seconds, self.settings.reconnect_max_seconds)
 
     async def stop(self) -> None:
         self._stopping.set()
@@ -292,8 +262,8 @@ class Gateway:
         if self.on_login is not None:
             try:
                 await self.on_login()
-            except Exception:
-                log.exception("login hook failed")
+            except Exception as error:
+                self.report_unexpected("the login hook", error)
 
     def _on_logout(self, payload: Any) -> None:
         self._on_activity()
@@ -304,7 +274,7 @@ class Gateway:
         self._on_activity()
         message_id = str(payload.message_id)
         # Our own sends echo back; gateways replay messages after a reconnect.
-        if message_id in self._sent_ids or not self._seen.add(message_id):
+        if message_id in self._sent_ids or not self._seen.add(message_id, None):
             return
         puppet = self._puppet
         if puppet is None:
@@ -316,11 +286,10 @@ class Gateway:
             return
         if raw.from_id == self.self_id:
             return
-        message = self._to_incoming(raw)
         try:
-            await self.on_message(message)
-        except Exception:
-            log.exception("handling message %s failed", message_id)
+            await self.on_message(self._to_incoming(raw))
+        except Exception as error:
+            self.report_unexpected(f"message {message_id}", error)
 
     def _to_incoming(self, raw: Any) -> Incoming:
         stamp = float(raw.timestamp or time.time())
@@ -340,87 +309,3 @@ class Gateway:
             mention_ids=mention_ids,
             mentions_bot=mentions_bot,
         )
-
-    # --- actions --------------------------------------------------------------------------
-
-    def _require_puppet(self) -> compat.PuppetService:
-        if self._puppet is None or not self.logged_in.is_set():
-            raise GatewayUnavailable(f"not logged in (gateway {self.state.value})")
-        return self._puppet
-
-    async def deliver(self, message: Outgoing) -> str:
-        """Send one outgoing message; returns the gateway's message id ('' if it gives none)."""
-        if message.kind is OutKind.TEXT:
-            return await self.send_text(message.chat_id, message.text, message.mention_ids)
-        puppet = self._require_puppet()
-        message_id = ""
-        if message.kind is OutKind.IMAGE:
-            file_box = compat.FileBox.from_file(message.image_path)
-            message_id = await puppet.message_send_file(message.chat_id, file_box)
-        elif message.kind is OutKind.LINK and message.link is not None:
-            card = {"url": message.link.url, "title": message.link.title,
-                    "description": message.link.description,
-                    "thumbnailUrl": message.link.thumbnail}
-            message_id = await puppet.message_send_url(message.chat_id, json.dumps(card))
-        elif message.kind is OutKind.ANNOUNCEMENT:
-            await self.set_announcement(message.chat_id, message.text)
-        if message_id:
-            self._sent_ids.add(message_id)
-        return str(message_id or "")
-
-    async def send_text(self, chat_id: str, text: str, mention_ids: tuple[str, ...] = ()) -> str:
-        """Send one text; mentions are written as '@name' before it, as WeChat shows them."""
-        puppet = self._require_puppet()
-        if mention_ids:
-            names = [await self.member_name(chat_id, member) for member in mention_ids]
-            text = "".join(f"@{name}{MENTION_SEPARATOR}" for name in names) + text
-        message_id: str = await puppet.message_send_text(chat_id, text, list(mention_ids) or None)
-        if message_id:
-            self._sent_ids.add(message_id)
-        return message_id
-
-    async def member_name(self, room_id: str, contact_id: str) -> str:
-        """The name a member shows in a group (group alias first), cached."""
-        if contact_id == MENTION_ALL:
-            return "所有人"
-        key = (room_id, contact_id)
-        if key in self._names:
-            return self._names[key]
-        puppet = self._require_puppet()
-        name = ""
-        try:
-            member = await puppet.room_member_payload(room_id, contact_id)
-            name = member.room_alias or member.name
-        except GRPCError:
-            pass
-        if not name:
-            name = (await puppet.contact_payload(contact_id)).name or contact_id
-        self._names[key] = name
-        if len(self._names) > NAMES_KEPT:
-            self._names.popitem(last=False)
-        return name
-
-    async def room_member_ids(self, room_id: str) -> list[str]:
-        return [str(member) for member in await self._require_puppet().room_members(room_id)]
-
-    async def room_ids_with_topic(self, topic: str) -> list[str]:
-        puppet = self._require_puppet()
-        found = []
-        for room_id in await puppet.room_list():
-            if (await puppet.room_payload(room_id)).topic == topic:
-                found.append(room_id)
-        return found
-
-    async def set_announcement(self, room_id: str, text: str) -> None:
-        """Set the group announcement (群公告); WeChat allows it to the group's owner only."""
-        puppet = self._require_puppet()
-        room = await puppet.room_payload(room_id)
-        if room.owner_id != self.self_id:
-            raise GatewayRefused(
-                f"机器人不是“{room.topic or room_id}”的群主，不能设置群公告"
-                " (the bot does not own the group, so it cannot set its announcement)"
-            )
-        await puppet.room_announce(room_id, text)
-
-    async def announcement(self, room_id: str) -> str:
-        return str(await self._require_puppet().room_announce(room_id))
