@@ -16,7 +16,7 @@ from bot.congrats.detector import CongratulationDetector
 from bot.congrats.records import CongratulationRecords
 from bot.congrats.service import Congratulations
 from bot.core.config import Settings
-from bot.core.errors import MaybeSent, NotSent
+from bot.core.errors import MaybeSent, NotSent, report_if_failed
 from bot.core.messages import ADMIN_NOTICE, UNREPORTED, Incoming, Outgoing
 from bot.core.outbox import Failure, Outbox
 from bot.core.replies import Replies
@@ -157,13 +157,7 @@ class ChamberBot:
     def _start(self, name: str, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         """A long-lived task; if it dies, that is reported (a stopped task is not)."""
         task = asyncio.create_task(work, name=name)
-
-        def ended(done: asyncio.Task[None]) -> None:
-            error = None if done.cancelled() else done.exception()
-            if error is not None:
-                self.report_unexpected(f"task {name}", error)
-
-        task.add_done_callback(ended)
+        report_if_failed(task, f"task {name}", self.report_unexpected)
         return task
 
     async def run(self) -> None:

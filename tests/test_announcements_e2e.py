@@ -167,6 +167,10 @@ async def test_admin_edits_in_chat_rewrite_the_file_and_move_the_next_run(
     text = path.read_text(encoding="utf-8")
     assert "# 秘书处维护，请勿删除本行注释" in text and 'schedule = "每周一 09:00"' in text
 
+    await simulator.say(ADMIN, "#定时 meeting 每月31日 09:00")  # the rule's caveat is shown
+    assert (await simulator.wait_for_sent(to(ADMIN))).text.endswith(
+        "（注意：没有这一天的月份不发，月底请写“每月最后一天”）")
+
     await simulator.say(ADMIN, "#定时 meeting 每天 08:30")
     await simulator.wait_for_sent(to(ADMIN))
     moved = running.bot.scheduler.next_run("meeting")

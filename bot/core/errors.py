@@ -9,7 +9,9 @@ knowing the gateway's transport.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
+from typing import Any
 
 
 class UserError(Exception):
@@ -32,3 +34,15 @@ class NotSent(Exception):
 class MaybeSent(Exception):
     """The gateway may have acted (it took the request but did not answer in time): the
     message must never be sent again, only reported."""
+
+
+def report_if_failed(task: asyncio.Future[Any], what: str, report: ReportUnexpected) -> None:
+    """Report the task's exception, if it ends with one: a background task's error would
+    otherwise be noticed by nobody (a cancelled task is a stop, not an error)."""
+
+    def ended(done: asyncio.Future[Any]) -> None:
+        error = None if done.cancelled() else done.exception()
+        if error is not None:
+            report(what, error)
+
+    task.add_done_callback(ended)

@@ -21,7 +21,7 @@ from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.core.chinese_time import minute
-from bot.core.errors import ReportUnexpected
+from bot.core.errors import ReportUnexpected, report_if_failed
 from bot.core.store import Store
 from bot.posts.files import Post
 from bot.posts.library import Notify, PostLibrary
@@ -156,14 +156,8 @@ class PostScheduler:
     def _spawn(self, what: str, run: Awaitable[RunReport | None]) -> None:
         task = asyncio.ensure_future(run)
         self._background_runs.add(task)
-
-        def finished(done: asyncio.Future[RunReport | None]) -> None:
-            self._background_runs.discard(done)
-            error = None if done.cancelled() else done.exception()
-            if error is not None:
-                self.report_unexpected(what, error)
-
-        task.add_done_callback(finished)
+        task.add_done_callback(self._background_runs.discard)
+        report_if_failed(task, what, self.report_unexpected)
 
     async def catch_up(self, skip: set[str] | frozenset[str] = frozenset()) -> None:
         """Runs that fell due while the bot was down: send within grace, else report."""
