@@ -8,11 +8,11 @@ import signal
 import sys
 from pathlib import Path
 
-from tests.conftest import REPO
+from tests.conftest import REPO, TEST_CONFIG
 
 
 def write_config(home: Path, endpoint: str, token: str, replacements: dict[str, str]) -> Path:
-    text = (REPO / "config.toml").read_text(encoding="utf-8")
+    text = TEST_CONFIG.read_text(encoding="utf-8")
     text = text.replace('endpoint = ""', f'endpoint = "{endpoint}"')
     for old, new in replacements.items():
         assert old in text, old

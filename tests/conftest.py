@@ -22,6 +22,7 @@ from bot.wechat.connection import Connection
 from handlers.congrats import CongratulationCollector
 
 REPO = Path(__file__).resolve().parents[1]
+TEST_CONFIG = Path(__file__).resolve().parent / "fixtures" / "config.toml"
 TOKEN = "sim-token"
 PRESIDENTS = "presidents@chatroom"
 TEA = "tea@chatroom"
@@ -31,9 +32,9 @@ BOT_NAME = "商会小助手"
 
 def settings_for(endpoint: str, token: str = TOKEN, home: Path | None = None,
                  **sections: dict[str, Any]) -> Settings:
-    """The shipped config.toml pointed at a test gateway, sending without pauses, with its
+    """The tests' config.toml (tests/fixtures) pointed at a test gateway, sending without pauses, with its
     data and post directories in `home` (a new temporary directory by default)."""
-    shipped = load_settings(REPO / "config.toml", environ={})
+    shipped = load_settings(TEST_CONFIG, environ={})
     home = home or Path(tempfile.mkdtemp(prefix="chamber-test-"))
     (home / "announcements").mkdir(exist_ok=True)
     updates: dict[str, Any] = {

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from bot.core.config import load_settings
 from handlers.faq import FaqBook
+from tests.conftest import TEST_CONFIG
 
-SETTINGS = load_settings(Path(__file__).resolve().parents[1] / "config.toml", environ={})
+SETTINGS = load_settings(TEST_CONFIG, environ={})
 BOOK = FaqBook(SETTINGS.faq)
 PHONE, EMAIL, POSTCODE, ADDRESS = (
     "0351-8224667", "sxssdsh@163.com", "030006", "山西省太原市长治路306号火炬创业大厦C座15层"

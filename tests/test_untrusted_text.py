@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
@@ -15,8 +14,9 @@ from bot.core.config import load_settings
 from bot.core.messages import Incoming, MessageKind
 from bot.posts.render import render_parts
 from handlers.faq import FaqBook
+from tests.conftest import TEST_CONFIG
 
-SETTINGS = load_settings(Path(__file__).resolve().parents[1] / "config.toml", environ={})
+SETTINGS = load_settings(TEST_CONFIG, environ={})
 BOOK = FaqBook(SETTINGS.faq)
 DETECTOR = CongratulationDetector(SETTINGS.congratulations)
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
