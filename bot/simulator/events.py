@@ -11,15 +11,14 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from grpclib.const import Status
 from grpclib.exceptions import GRPCError
 from grpclib.server import Stream
 from wechaty_grpc.wechaty import puppet as pb
 
-if TYPE_CHECKING:
-    from bot.simulator.server import Simulator
+from bot.simulator.world import World
 
 log = logging.getLogger("bot.simulator")
 
@@ -29,10 +28,17 @@ SCAN_CONFIRMED = 4
 _END = None  # queued to end the event stream gracefully (Stop RPC)
 
 
+class Host(Protocol):
+    """What the stream reads of the simulator that owns it."""
+
+    world: World
+    scan_interval: float
+
+
 class EventStream:
     """At most one open event stream, as the official gateway serves, and what it emits."""
 
-    def __init__(self, sim: Simulator, gate: Callable[[], Awaitable[None]]) -> None:
+    def __init__(self, sim: Host, gate: Callable[[], Awaitable[None]]) -> None:
         self._sim = sim  # read for its world and scan_interval
         self._gate = gate  # returns when the gateway is not hung
         self.opened = asyncio.Event()

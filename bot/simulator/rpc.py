@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import Counter
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from grpclib.const import Cardinality, Status
 from grpclib.const import Handler as MethodHandler
@@ -21,6 +22,7 @@ from wechaty_grpc.wechaty import puppet as pb
 
 from bot.simulator.events import EventStream, EventType
 from bot.simulator.protocol import (
+    Generation,
     Layout,
     MessageSendTextResponseV1,
     layouts,
@@ -29,9 +31,6 @@ from bot.simulator.protocol import (
 )
 from bot.simulator.transport import MethodTable
 from bot.simulator.world import IMAGE, TEXT, URL, ChatMessage, Room, World, new_message_id
-
-if TYPE_CHECKING:
-    from bot.simulator.server import Simulator
 
 # The wechaty_grpc stubs ship no type information, so their messages are Any to mypy.
 Reply = Any
@@ -44,12 +43,22 @@ def room_of(world: World, room_id: str) -> Room:
     return room
 
 
+class Host(Protocol):
+    """What the handlers read of the simulator that owns them."""
+
+    world: World
+    generation: Generation
+    rpc_counts: Counter[str]
+
+    async def logout(self) -> None: ...
+
+
 class PuppetMethods:
     """The handlers for one simulator; `table()` maps each gRPC path to its handler."""
 
     def __init__(
         self,
-        sim: Simulator,
+        sim: Host,
         events: EventStream,
         gate: Callable[[], Awaitable[None]],
         bot_said: Callable[[ChatMessage, str], None],
