@@ -5,6 +5,10 @@ traditional characters, ASCII punctuation, spaced-out characters, Markdown, and 
 (text decoded with the wrong encoding). WeChat shows all of it raw to members, so
 `clean_article` repairs what can be repaired by rule and *flags* what cannot: a garbled
 character's meaning can only be restored by a person reading the context, never guessed.
+
+This module is the cleaning alone, text in and text out: the rules (pinyin, characters,
+punctuation, Markdown), the damage flags and the draft post file. Getting the text from a
+URL or an HTML page is article_source.py's: network and HTML parsing stay out of the rules.
 """
 
 from __future__ import annotations
@@ -13,11 +17,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-import httpx
 import opencc
 import tomlkit
-from bs4 import BeautifulSoup
-from bs4.element import NavigableString
 
 from bot.core.textnorm import to_simplified
 
@@ -93,50 +94,6 @@ class Flag:
 class CleanedArticle:
     text: str
     flags: list[Flag] = field(default_factory=list)
-
-
-class FetchError(Exception):
-    """The article could not be downloaded; the message is in Chinese and English."""
-
-
-# --- HTML ---------------------------------------------------------------------------------
-
-_DROPPED_TAGS = ["head", "script", "style", "noscript", "template", "iframe", "svg", "canvas",
-                 "nav", "footer", "aside", "form", "button", "select"]
-_BLOCK_TAGS = ["p", "div", "section", "article", "main", "header", "h1", "h2", "h3", "h4",
-               "h5", "h6", "li", "ul", "ol", "dl", "dt", "dd", "table", "tr", "blockquote",
-               "pre", "figure", "figcaption", "hr", "address", "center"]
-
-
-def extract_text(html: str) -> str:
-    """The readable text of a page: one paragraph per block, separated by a blank line.
-
-    BeautifulSoup rather than a boilerplate remover such as trafilatura: the latter needs
-    urllib3 2 (our wechaty pin is 1.26) and splits short pages at inline tags (<b>, <span>),
-    which would break Chinese sentences. The article is taken from <article>/<main> when
-    the page has one; menus, footers, scripts and styles are dropped.
-    """
-    soup = BeautifulSoup(html, "html.parser")
-    for tag in soup.find_all(_DROPPED_TAGS):
-        tag.decompose()
-    candidates = soup.find_all(["article", "main"]) or [soup.body or soup]
-    root = max(candidates, key=lambda tag: len(tag.get_text()))
-    for text in root.find_all(string=True):
-        if type(text) is not NavigableString:  # comments, <!DOCTYPE>, <?xml?>, CDATA
-            text.extract()
-        elif text.find_parent("pre") is None:  # HTML collapses source line breaks to a space
-            text.replace_with(re.sub(r"\s+", " ", text))
-    for br in root.find_all("br"):
-        br.replace_with("\n")
-    for block in root.find_all(_BLOCK_TAGS):
-        block.insert_before("\n\n")
-        block.insert_after("\n\n")
-    paragraphs = []
-    for chunk in re.split(r"\n\s*\n", root.get_text()):
-        lines = [" ".join(line.split()) for line in chunk.split("\n")]
-        if paragraph := "\n".join(line for line in lines if line):
-            paragraphs.append(paragraph)
-    return "\n\n".join(paragraphs)
 
 
 # --- cleaning -----------------------------------------------------------------------------
@@ -321,51 +278,3 @@ def draft_post(text: str, *, source: str, post_id: str) -> str:
 def _comment_safe(text: str) -> str:
     """TOML comments may not hold control characters."""
     return "".join(char if char.isprintable() else "\ufffd" for char in text)
-
-
-# --- fetching -----------------------------------------------------------------------------
-
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.I)
-_USER_AGENT = "Mozilla/5.0 (compatible; chamber-bot/0.1)"  # headers are ASCII only
-
-
-def fetch_url(url: str, *, timeout: float = 20.0,
-              transport: httpx.BaseTransport | None = None) -> str:
-    """The page at `url` as text (blocking; call it in a thread from async code)."""
-    try:
-        with httpx.Client(timeout=timeout, follow_redirects=True, transport=transport,
-                          headers={"User-Agent": _USER_AGENT}) as client:
-            response = client.get(url)
-            response.raise_for_status()
-    except httpx.TimeoutException as error:
-        message = f"获取文章超时（{timeout:g} 秒）/ timed out after {timeout:g} s: {url}"
-        raise FetchError(message) from error
-    except httpx.HTTPStatusError as error:
-        status = error.response.status_code
-        message = f"网站返回错误 {status} / the site answered HTTP {status}: {url}"
-        raise FetchError(message) from error
-    except (httpx.HTTPError, httpx.InvalidURL) as error:
-        message = f"无法获取文章 / could not fetch the article: {url} ({error})"
-        raise FetchError(message) from error
-    return _decode(response.content, response.charset_encoding)
-
-
-def _decode(content: bytes, declared: str | None) -> str:
-    """Decode by the header's charset, else the page's <meta>, else UTF-8, else GB18030.
-
-    httpx falls back to UTF-8 alone, which turns the many GBK-encoded Chinese sites into
-    mojibake. GB2312 and GBK pages are read as GB18030, their superset: pages labelled
-    GB2312 routinely contain characters outside it (names such as 镕, 堃).
-    """
-    meta = _META_CHARSET.search(content[:4096])
-    candidates = [declared, meta[1].decode("ascii") if meta else None, "utf-8", "gb18030"]
-    for name in candidates:
-        if not name:
-            continue
-        if name.lower().replace("_", "-") in ("gb2312", "gbk", "x-gbk", "gb-2312", "euc-cn"):
-            name = "gb18030"
-        try:
-            return content.decode(name)
-        except (LookupError, UnicodeDecodeError):
-            continue
-    return content.decode("utf-8", errors="replace")  # U+FFFD is flagged by clean_article

@@ -77,7 +77,8 @@ def next_run(post: Post, now: datetime) -> str:
 
 
 def import_article(source: str, post_id: str | None, directory: Path) -> int:
-    from bot.posts.article import FetchError, clean_article, draft_post, extract_text, fetch_url
+    from bot.posts.article import clean_article, draft_post
+    from bot.posts.article_source import FetchError, extract_text, fetch_url
 
     try:
         if re.match(r"https?://", source):
