@@ -9,12 +9,10 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.congrats import cli as congrats_cli
 from bot.core.config import ConfigError, Settings, load_settings
 from bot.ops import health
 from bot.ops.instance_lock import AlreadyRunning, hold_data_dir
 from bot.ops.logs import setup_logging
-from bot.posts import cli as posts_cli
 
 if TYPE_CHECKING:
     from bot.app import ChamberBot
@@ -34,8 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("check", help="check config.toml and the post files, then exit")
     commands.add_parser("health", help="exit 0 if the running bot is connected and making "
                                        "progress, else 1 with the reason (Docker HEALTHCHECK)")
-    posts_cli.add_parser(commands)
-    congrats_cli.add_parser(commands)
+    add_posts_parser(commands)
+    add_congrats_parser(commands)
     argv = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(_config_first(argv))
     args.command = args.command or "run"
@@ -44,6 +42,13 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(f"配置错误 / configuration error: {error}", file=sys.stderr)
         return 2
+    if args.command == "health":  # Docker runs it every minute: it imports nothing more
+        healthy, sentence = health.check(settings.data_dir)
+        print(sentence, file=sys.stdout if healthy else sys.stderr)
+        return 0 if healthy else 1
+    if args.command in ("check", "posts"):
+        from bot.posts import cli as posts_cli  # each tool's imports only when it runs
+
     if args.command == "check":
         target = "the built-in simulator" if settings.uses_simulator else settings.gateway.endpoint
         groups = ", ".join(group.id or group.topic for group in settings.groups)
@@ -53,11 +58,9 @@ def main(argv: list[str] | None = None) -> int:
         return posts_cli.run(args, settings)
     if args.command == "posts":
         return posts_cli.run(args, settings)
-    if args.command == "health":
-        healthy, sentence = health.check(settings.data_dir)
-        print(sentence, file=sys.stdout if healthy else sys.stderr)
-        return 0 if healthy else 1
     if args.command == "congrats":
+        from bot.congrats import cli as congrats_cli
+
         return congrats_cli.run(args, settings)
     try:
         with hold_data_dir(settings.data_dir):
@@ -65,6 +68,32 @@ def main(argv: list[str] | None = None) -> int:
     except AlreadyRunning as error:
         print(error, file=sys.stderr)
         return ALREADY_RUNNING
+
+
+Commands = argparse._SubParsersAction[argparse.ArgumentParser]
+
+
+def add_posts_parser(commands: Commands) -> None:
+    posts = commands.add_parser("posts", help="list, show, check, preview or import posts")
+    actions = posts.add_subparsers(dest="action", required=True)
+    actions.add_parser("list", help="every post with its schedule and next run")
+    actions.add_parser("check", help="validate every post file (exit 1 on errors)")
+    for name, help_text in (("show", "one post's settings and body"),
+                            ("preview", "exactly what the group would see")):
+        action = actions.add_parser(name, help=help_text)
+        action.add_argument("post_id")
+    importer = actions.add_parser("import", help="a scraped article (text, HTML or URL) "
+                                                 "-> a draft post file to review")
+    importer.add_argument("source", help="a .txt or .html file, or an http(s) URL")
+    importer.add_argument("--id", dest="post_id", help="the new post's id (default: from the name)")
+
+
+def add_congrats_parser(commands: Commands) -> None:
+    congrats = commands.add_parser("congrats", help="export a post's congratulations")
+    actions = congrats.add_subparsers(dest="action", required=True)
+    export = actions.add_parser("export", help="CSV (opens in Excel) and PNG of one post")
+    export.add_argument("post_id")
+    export.add_argument("--out", type=Path, default=Path("."), help="directory (default: here)")
 
 
 def start(settings: Settings) -> int:

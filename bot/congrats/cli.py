@@ -1,25 +1,18 @@
-"""`python -m bot congrats export <id>`: the CSV (UTF-8 with BOM, for Excel) and the picture."""
+"""`python -m bot congrats export <id>`: the CSV (UTF-8 with BOM, for Excel) and the picture.
+
+Its arguments are declared in bot/cli.py; this module is imported only when it runs."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from datetime import datetime
-from pathlib import Path
 
 from bot.congrats.records import CongratulationRecords
 from bot.congrats.report import FontMissing, render_png, tally, write_csv
 from bot.core.config import Settings
 from bot.core.store import DATABASE, Store
 from bot.posts.files import load_posts
-
-
-def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    congrats = commands.add_parser("congrats", help="export a post's congratulations")
-    actions = congrats.add_subparsers(dest="action", required=True)
-    export = actions.add_parser("export", help="CSV (opens in Excel) and PNG of one post")
-    export.add_argument("post_id")
-    export.add_argument("--out", type=Path, default=Path("."), help="directory (default: here)")
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

@@ -1,4 +1,6 @@
-"""`python -m bot posts list|show|check|preview|import`: the admin's tools on the server."""
+"""`python -m bot posts list|show|check|preview|import`: the admin's tools on the server.
+
+Its arguments are declared in bot/cli.py; this module is imported only when it runs."""
 
 from __future__ import annotations
 
@@ -12,21 +14,6 @@ from bot.core.config import Settings
 from bot.core.messages import OutKind
 from bot.posts.files import SUFFIX, Post, load_posts
 from bot.posts.publisher import post_messages
-
-
-def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    posts = commands.add_parser("posts", help="list, show, check, preview or import posts")
-    actions = posts.add_subparsers(dest="action", required=True)
-    actions.add_parser("list", help="every post with its schedule and next run")
-    actions.add_parser("check", help="validate every post file (exit 1 on errors)")
-    for name, help_text in (("show", "one post's settings and body"),
-                            ("preview", "exactly what the group would see")):
-        action = actions.add_parser(name, help=help_text)
-        action.add_argument("post_id")
-    importer = actions.add_parser("import", help="a scraped article (text, HTML or URL) "
-                                                 "-> a draft post file to review")
-    importer.add_argument("source", help="a .txt or .html file, or an http(s) URL")
-    importer.add_argument("--id", dest="post_id", help="the new post's id (default: from the name)")
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
