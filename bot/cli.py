@@ -70,10 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         return ALREADY_RUNNING
 
 
-Commands = argparse._SubParsersAction[argparse.ArgumentParser]
-
-
-def add_posts_parser(commands: Commands) -> None:
+def add_posts_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     posts = commands.add_parser("posts", help="list, show, check, preview or import posts")
     actions = posts.add_subparsers(dest="action", required=True)
     actions.add_parser("list", help="every post with its schedule and next run")
@@ -88,7 +85,7 @@ def add_posts_parser(commands: Commands) -> None:
     importer.add_argument("--id", dest="post_id", help="the new post's id (default: from the name)")
 
 
-def add_congrats_parser(commands: Commands) -> None:
+def add_congrats_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     congrats = commands.add_parser("congrats", help="export a post's congratulations")
     actions = congrats.add_subparsers(dest="action", required=True)
     export = actions.add_parser("export", help="CSV (opens in Excel) and PNG of one post")
