@@ -1,24 +1,20 @@
-"""Command line: `python -m bot [run|check] [--config FILE]`."""
+"""Command line: `python -m bot [run|check|health|posts|congrats] [--config FILE]`.
+
+Each command imports what it needs when it runs: `health` (Docker's HEALTHCHECK, every
+minute) loads the config and bot/ops/health.py only; `run` loads the bot (bot/runner.py).
+"""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import signal
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from bot.core.config import ConfigError, Settings, load_settings
+from bot.core.config import ConfigError, load_settings
 from bot.ops import health
 from bot.ops.instance_lock import AlreadyRunning, hold_data_dir
-from bot.ops.logs import setup_logging
-
-if TYPE_CHECKING:
-    from bot.app import ChamberBot
 
 DEFAULT_CONFIG = Path("config.toml")
-SIMULATOR_TOKEN = "simulator-token"
 ALREADY_RUNNING = 3  # exit code: another bot holds the data directory
 
 
@@ -64,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
         return congrats_cli.run(args, settings)
     try:
         with hold_data_dir(settings.data_dir):
+            from bot.runner import start  # the bot itself: asyncio, the client, the services
+
             return start(settings)
     except AlreadyRunning as error:
         print(error, file=sys.stderr)
@@ -93,62 +91,9 @@ def add_congrats_parser(commands: argparse._SubParsersAction[argparse.ArgumentPa
     export.add_argument("--out", type=Path, default=Path("."), help="directory (default: here)")
 
 
-def start(settings: Settings) -> int:
-    if settings.uses_simulator:
-        # The terminal is the chat window: log to a file, and only warnings to the screen.
-        log_file = settings.data_dir / "bot.log"
-        setup_logging(settings.general.log_level, settings.general.tz, log_file=log_file)
-        print(f"没有配置网关：使用内置模拟器。日志写在 {log_file}", file=sys.stderr)
-    else:
-        setup_logging(settings.general.log_level, settings.general.tz)
-    return asyncio.run(run(settings))
-
-
 def _config_first(argv: list[str]) -> list[str]:
     """Accept --config anywhere (`python -m bot check --config x.toml` reads naturally)."""
     if "--config" in argv:
         at = argv.index("--config")
         return [*argv[at : at + 2], *argv[:at], *argv[at + 2 :]]
     return argv
-
-
-async def run(settings: Settings) -> int:
-    from bot.app import ChamberBot  # imports wechaty: only when running
-
-    if settings.uses_simulator:
-        return await run_with_simulator(settings)
-    bot = ChamberBot(settings)
-    stop_on_signals(bot)
-    await bot.run()
-    return 0
-
-
-def stop_on_signals(bot: ChamberBot) -> None:
-    loop = asyncio.get_running_loop()
-    stop = bot.stop
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, lambda: asyncio.ensure_future(stop()))
-
-
-async def run_with_simulator(settings: Settings) -> int:
-    """No gateway configured: a simulated presidents' group in this terminal."""
-    from bot.app import ChamberBot
-    from bot.simulator import Simulator, World, run_terminal
-
-    simulator = Simulator(World.presidents_group(), token=SIMULATOR_TOKEN)
-    await simulator.start()
-    gateway = settings.gateway.model_copy(
-        update={"endpoint": simulator.endpoint, "token": SIMULATOR_TOKEN}
-    )
-    bot = ChamberBot(settings.model_copy(update={"gateway": gateway}))
-    stop_on_signals(bot)
-    bot_task = asyncio.create_task(bot.run())
-    try:
-        async with asyncio.timeout(30):  # members typing before the bot listens would be lost
-            await bot.connection.logged_in.wait()
-        await run_terminal(simulator, sys.stdin, sys.stdout)
-    finally:
-        await bot.stop()
-        await bot_task
-        await simulator.stop()
-    return 0
