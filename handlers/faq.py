@@ -2,11 +2,14 @@
 
 It answers a question ("电话多少？", "商会地址在哪", a bare "邮编") or anything that @-mentions
 it, never a keyword in passing ("我回头给你打电话"). In a group the same answer is not repeated
-within the cooldown unless the asker @-mentions the bot.
+within the cooldown unless the asker @-mentions the bot. Every decision in a group is logged
+at INFO (answered, or held back and for how long): a silence can be explained afterwards.
 """
 
 from __future__ import annotations
 
+import logging
+import math
 import re
 import time
 from dataclasses import dataclass
@@ -15,6 +18,8 @@ from bot.core.config import FaqEntry, FaqSettings
 from bot.core.messages import Incoming, MessageKind
 from bot.core.replies import Replies
 from bot.core.textnorm import normalize
+
+log = logging.getLogger(__name__)
 
 COMBINED_KEY = "contact"
 # A clause is a question if it has a question mark or one of these words.
@@ -108,11 +113,22 @@ class FaqResponder:
         return self.book.match(message.text, mentioned=message.mentions_bot)
 
     async def answer(self, message: Incoming, found: FaqMatch) -> None:
-        if message.in_group and not message.mentions_bot:
-            key = (message.chat_id, found.keys)
-            now = time.monotonic()
-            last = self._last_answered.get(key)
-            if last is not None and now - last < self.cooldown:
+        if message.in_group:
+            what = f"faq {'+'.join(found.keys)} in {message.chat_id} asked by {message.talker_id}"
+            if message.mentions_bot:
+                log.info("%s: answered (the bot was @-mentioned: no cooldown)", what)
+            elif not self._cooldown_allows(message.chat_id, found.keys, what):
                 return
-            self._last_answered[key] = now
         self.replies.reply(message, found.answer)
+
+    def _cooldown_allows(self, group: str, keys: tuple[str, ...], what: str) -> bool:
+        """Whether the group may get this answer now (then the cooldown starts again)."""
+        now = time.monotonic()
+        last = self._last_answered.get((group, keys))
+        if last is not None and now - last < self.cooldown:
+            log.info("%s: held back by the cooldown (answered %d s ago, %d s left)",
+                     what, int(now - last), math.ceil(self.cooldown - (now - last)))
+            return False
+        self._last_answered[(group, keys)] = now
+        log.info("%s: answered; the same answer is held back here for %.0f s", what, self.cooldown)
+        return True

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import re
 from typing import Any
 
 import pytest
@@ -16,6 +18,7 @@ ADMIN = "wxid_admin_wang"
 
 PHONE_ANSWER = "电话/传真：0351-8224667"
 POSTCODE_ANSWER = "邮政编码：030006"
+ADDRESS_ANSWER = "联系地址：山西省太原市长治路306号火炬创业大厦C座15层"
 
 
 async def test_group_question_gets_an_answer_mentioning_the_asker(
@@ -113,3 +116,59 @@ async def test_a_failing_handler_is_logged_alerted_once_and_the_bot_goes_on(
     failures = [r for r in caplog.records if "unexpected error in handler boom" in r.getMessage()]
     assert len(failures) == 2
     assert failures[0].exc_info is not None and "handler bug" in str(failures[0].exc_info[1])
+
+
+class FaqDecisions(logging.Handler):
+    """The FAQ's log lines as they are written, to wait for a decision that sends nothing.
+    (Handlers run in the event loop's thread, inside the FAQ handler.)"""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.lines: list[str] = []
+        self.changed = asyncio.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+        self.changed.set()
+
+    async def wait_for(self, text: str, timeout: float = 5) -> str:
+        async with asyncio.timeout(timeout):
+            while not (found := [line for line in self.lines if text in line]):
+                self.changed.clear()
+                await self.changed.wait()
+        return found[0]
+
+
+async def test_every_cooldown_decision_is_logged_and_the_held_back_asker_gets_silence(
+    simulator: Simulator, running_bot: RunningBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="handlers.faq")
+    decisions = FaqDecisions()
+    logging.getLogger("handlers.faq").addHandler(decisions)
+    try:
+        await simulator.say("wxid_vp_001", "商会地址在哪？", room_id=PRESIDENTS)
+        first = await simulator.wait_for_sent(timeout=5)
+        await simulator.say("wxid_vp_002", "商會地址在哪裡？", room_id=PRESIDENTS)
+        held = await decisions.wait_for("wxid_vp_002")
+        await simulator.say("wxid_vp_003", "@商会小助手\u2005地址？", room_id=PRESIDENTS,
+                            mention_ids=(BOT_ID,))
+        second = await simulator.wait_for_sent(timeout=5)
+        mentioned = await decisions.wait_for("wxid_vp_003")
+    finally:
+        logging.getLogger("handlers.faq").removeHandler(decisions)
+    assert first.text == f"@朱会长\u2005{ADDRESS_ANSWER}"
+    assert second.text == f"@周会长\u2005{ADDRESS_ANSWER}"  # the held-back asker got nothing
+    assert [s.text for s in simulator.sent] == [first.text, second.text]
+
+    logged = [r.getMessage() for r in caplog.records if r.name == "handlers.faq"]
+    assert all(r.levelno == logging.INFO for r in caplog.records if r.name == "handlers.faq")
+    assert logged[0] == (f"faq address in {PRESIDENTS} asked by wxid_vp_001: answered; "
+                         "the same answer is held back here for 300 s")
+    found = re.fullmatch(rf"faq address in {PRESIDENTS} asked by wxid_vp_002: held back by the "
+                         r"cooldown \(answered (\d+) s ago, (\d+) s left\)", held)
+    assert found is not None, held
+    ago, left = int(found.group(1)), int(found.group(2))
+    assert ago + left == 300 and 290 <= left <= 300
+    assert mentioned == (f"faq address in {PRESIDENTS} asked by wxid_vp_003: answered "
+                         "(the bot was @-mentioned: no cooldown)")
+    assert logged == [logged[0], held, mentioned]
