@@ -85,7 +85,7 @@ class ChamberBot:
 
         if routes is None:
             routes = build_routes(Services(settings, Replies(self.outbox), self.desk,
-                                           self.congratulations, self.status,
+                                           self.congratulations, self.status, self.wechat,
                                            self.report_unexpected))
         self.router = Router(routes, settings.roles, self.report_unexpected)
         self.served_rooms: set[str] = {group.id for group in settings.groups if group.id}

@@ -13,17 +13,22 @@ from bot.congrats.service import Congratulations
 from bot.core.commands import CommandBook, CommandSpec, help_row, specs_of
 from bot.core.config import Settings
 from bot.core.errors import ReportUnexpected
+from bot.core.messages import People
 from bot.core.replies import Replies
-from bot.core.router import Place, Route
+from bot.core.router import Place, Role, Route
 from bot.ops.status import StatusBoard
 from bot.posts.desk import PostDesk
 from handlers.congrats import CongratulationCollector, CongratulationCommands
+from handlers.drafting import DraftingCommands
 from handlers.everyone import EveryoneCommands
 from handlers.faq import FaqResponder
+from handlers.history import HistoryCommand
 from handlers.posts import PostCommands
 from handlers.status import StatusCommands
 
-COMMAND_HANDLERS = (EveryoneCommands, PostCommands, CongratulationCommands, StatusCommands)
+# The order of #帮助, within each role.
+COMMAND_HANDLERS = (EveryoneCommands, DraftingCommands, PostCommands, HistoryCommand,
+                    CongratulationCommands, StatusCommands)
 
 
 def command_table() -> list[CommandSpec]:
@@ -40,15 +45,20 @@ class Services:
     desk: PostDesk
     congratulations: Congratulations
     status: StatusBoard
+    people: People
     report_unexpected: ReportUnexpected
 
 
 def build_routes(services: Services) -> list[Route[Any]]:
     settings, replies = services.settings, services.replies
+    group_names = {group.id: group.topic for group in settings.groups if group.id and group.topic}
+    drafting = DraftingCommands(services.desk, replies)
     book = CommandBook(
         [
             EveryoneCommands(),
+            drafting,
             PostCommands(services.desk),
+            HistoryCommand(services.desk, services.people, group_names),
             CongratulationCommands(services.congratulations, services.desk, replies),
             StatusCommands(services.status),
         ],
@@ -59,6 +69,9 @@ def build_routes(services: Services) -> list[Route[Any]]:
     return [
         # Anything starting with # is a command, never a question for the FAQ.
         Route("commands", book.match, book.run, place=Place.ANYWHERE),
+        # An admin's next private message after #新建 / #编辑 is the post's body.
+        Route("drafting", drafting.awaiting_body, drafting.receive_body, place=Place.PRIVATE,
+              role=Role.ADMIN),
         # A contact question is answered, not counted as a congratulation.
         Route("faq", faq.matches, faq.answer, place=Place.ANYWHERE),
         Route("congratulations", congratulations.matches, congratulations.record,

@@ -1,13 +1,13 @@
-"""Commands on posts: the secretary previews, publishes and lists; admins write and schedule.
+"""Commands on posts: the secretary previews, publishes and lists; admins look, schedule,
+pause, delete and restore (writing them is handlers/drafting.py, the record handlers/history.py).
 
 Each command is one method and its row; the posts' logic is the desk's (bot/posts/desk.py).
+A post is named by its id or by its number in #公告列表.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from bot.core.chinese_time import day_and_time, minute
+from bot.core.chinese_time import day_and_time
 from bot.core.commands import Call, command
 from bot.core.errors import UserError
 from bot.core.outbox import Outcome
@@ -19,11 +19,7 @@ PRIVATE = Place.PRIVATE
 S, A = Role.SECRETARY, Role.ADMIN
 
 
-def title_and_body(call: Call) -> tuple[str, str]:
-    title, _, body = call.rest.partition("\n")
-    if not title.strip() or not body.strip():
-        raise UserError(f"请在命令下一行写标题，再下一行起写正文。例如：\n{call.spec.example}")
-    return title.strip(), body.strip()
+CONFIRM = ("确认", "confirm")
 
 
 class PostCommands:
@@ -57,38 +53,19 @@ class PostCommands:
         why = "；".join(dict.fromkeys(report.problems)) or "原因见日志"
         call.answer(f"“{title}”有 {failed} 条未能发出：{why}")
 
-    @command("公告列表", "list", role=S, summary="所有公告及下次发送时间")
+    @command("公告列表", "list", role=S, summary="所有公告：序号、状态和下次发送时间")
     async def list_posts(self, call: Call) -> None:
         posts = self.desk.posts()
         if not posts:
-            call.answer("还没有公告。管理员可私聊机器人：#新建 编号")
+            call.answer("还没有公告。管理员可私聊机器人：#新建 编号 标题")
             return
-        lines = [f"共 {len(posts)} 条公告："] + [
-            f"{post.id}  {post.title}  下次：{self._next(post.id)}"
-            + ("（已暂停）" if post.meta.paused else "")
-            for post in posts
+        lines = [f"共 {len(posts)} 条公告（命令里可用序号代替编号，如 #预览 1）："] + [
+            f"{number}. {post.title}（{post.id}）{self.desk.status(post)}"
+            for number, post in enumerate(posts, start=1)
         ]
         call.answer("\n".join(lines))
 
     # --- admins, in a private chat -------------------------------------------------------------
-
-    @command("新建", "new", role=A, usage="#新建 编号（下一行标题，再下一行起正文）",
-             summary="新建公告", example="#新建 meeting-1201\n12月1日会长办公会通知\n各位会长：……",
-             place=PRIVATE)
-    async def create(self, call: Call) -> None:
-        post_id = call.arg(0, "公告编号")
-        title, body = title_and_body(call)
-        post = self.desk.create(call.talker_id, post_id, title, body)
-        call.answer(f"已新建“{post.title}”（{post.id}），未定时。定时请发：#定时 {post.id} 每周一 09:00")
-
-    @command("编辑", "edit", role=A, usage="#编辑 编号（下一行标题，再下一行起正文）",
-             summary="修改标题和正文",
-             example="#编辑 meeting-1201\n12月1日会长办公会通知（更新）\n各位会长：……", place=PRIVATE)
-    async def edit(self, call: Call) -> None:
-        post_id = call.arg(0, "公告编号")
-        title, body = title_and_body(call)
-        post = self.desk.edit(call.talker_id, post_id, title, body)
-        call.answer(f"已修改“{post.title}”。下次：{self._next(post.id)}")
 
     @command("查看", "show", role=A, usage="#查看 编号", summary="查看公告的设置和正文",
              example=f"#查看 {EXAMPLE_ID}", place=PRIVATE)
@@ -133,23 +110,27 @@ class PostCommands:
         post = self.desk.set_paused(call.talker_id, call.arg(0, "公告编号"), False)
         call.answer(f"已恢复“{post.title}”。下次：{self._next(post.id)}")
 
-    @command("删除", "delete", role=A, usage="#删除 编号", summary="删除公告（移到回收站）",
-             example=f"#删除 {EXAMPLE_ID}", place=PRIVATE)
+    @command("删除", "delete", role=A, usage="#删除 编号 确认", summary="删除公告（可用 #还原 找回）",
+             example=f"#删除 {EXAMPLE_ID} 确认", place=PRIVATE)
     async def delete(self, call: Call) -> None:
-        post_id = call.arg(0, "公告编号")
-        title = self.desk.get(post_id).title
-        self.desk.delete(call.talker_id, post_id)
-        call.answer(f"已删除“{title}”（文件已移到数据目录的回收站）。")
-
-    @command("历史", "history", role=A, usage="#历史 编号", summary="谁在何时改过、发过",
-             example=f"#历史 {EXAMPLE_ID}", place=PRIVATE)
-    async def history(self, call: Call) -> None:
-        post_id = call.arg(0, "公告编号")
-        entries = self.desk.history(self.desk.get(post_id).id)
-        if not entries:
-            call.answer(f"“{post_id}”还没有修改或发布记录。")
+        post = self.desk.get(call.arg(0, "公告编号"))
+        if len(call.args) < 2 or call.args[1] not in CONFIRM:
+            call.answer(f"确定要删除“{post.title}”（{post.id}）吗？{self.desk.status(post)}。"
+                        f"确认请发送：#删除 {post.id} 确认")
             return
-        call.answer("\n".join([f"“{post_id}”的记录（最近在前）："] + [
-            f"{minute(datetime.fromtimestamp(e.at, self.desk.tz))} {e.actor_id} {e.action} {e.detail}"
-            for e in entries
-        ]))
+        self.desk.delete(call.talker_id, post.id)
+        call.answer(f"已删除“{post.title}”。如需找回，请发送：#还原 {post.id}")
+
+    @command("还原", "restore", role=A, usage="#还原 编号", summary="找回删除的公告",
+             example=f"#还原 {EXAMPLE_ID}", place=PRIVATE)
+    async def restore(self, call: Call) -> None:
+        post = self.desk.restore(call.talker_id, call.arg(0, "公告编号"))
+        call.answer(f"已还原“{post.title}”：{self.desk.status(post)}。查看请发：#查看 {post.id}")
+
+    @command("核对完成", "reviewed", role=A, usage="#核对完成 编号",
+             summary="导入的草稿已通读改好，可以发布和定时", example=f"#核对完成 {EXAMPLE_ID}",
+             place=PRIVATE)
+    async def reviewed(self, call: Call) -> None:
+        post = self.desk.mark_reviewed(call.talker_id, call.arg(0, "公告编号"))
+        call.answer(f"“{post.title}”已标记为核对完成。现在可以 #发布 {post.id}，"
+                    f"或 #定时 {post.id} 明天 9:00")

@@ -178,6 +178,8 @@ async def test_admin_edits_in_chat_rewrite_the_file_and_move_the_next_run(
 
     await simulator.say(ADMIN, "#编辑 meeting\n12月1日会长办公会通知（改期）\n会议改到12月2日。")
     assert (await simulator.wait_for_sent(to(ADMIN))).text.startswith("已修改“12月1日会长办公会通知（改期）”")
+    assert (await simulator.wait_for_sent(to(ADMIN))).text.endswith("会议改到12月2日。")  # the preview
+    assert (await simulator.wait_for_sent(to(ADMIN))).text.startswith("下一步：")
     text = path.read_text(encoding="utf-8")
     assert text.endswith("+++\n会议改到12月2日。\n") and "# 秘书处维护" in text
 
@@ -185,9 +187,11 @@ async def test_admin_edits_in_chat_rewrite_the_file_and_move_the_next_run(
     await simulator.wait_for_sent(to(ADMIN))
     assert running.bot.scheduler.next_run("meeting") is None
     await simulator.say(ADMIN, "#历史 meeting")
-    history = (await simulator.wait_for_sent(to(ADMIN))).text
-    for action in ("schedule 每周一 09:00", "schedule 每天 08:30", "edit", "pause"):
-        assert f"{ADMIN} {action}" in history
+    history = (await simulator.wait_for_sent(to(ADMIN))).text.splitlines()
+    # Names and Chinese actions, newest first.
+    assert [line.split(" ", 2)[2] for line in history[1:5]] == [
+        "王管理员 暂停", "王管理员 修改正文", "王管理员 定时：每天 08:30", "王管理员 定时：每月31日 09:00"]
+    assert history[5].endswith("王管理员 定时：每周一 09:00")
 
 
 async def test_admin_creates_and_deletes_a_post(
@@ -196,11 +200,17 @@ async def test_admin_creates_and_deletes_a_post(
     running = await start_with_posts(tmp_path, simulator, start_bot)
     await simulator.say(ADMIN, "#新建 gala\n迎新年联谊会通知\n定于1月10日晚举行迎新年联谊会。")
     assert (await simulator.wait_for_sent(to(ADMIN))).text.startswith("已新建“迎新年联谊会通知”（gala）")
+    assert (await simulator.wait_for_sent(to(ADMIN))).text == "迎新年联谊会通知\n\n定于1月10日晚举行迎新年联谊会。"
+    assert (await simulator.wait_for_sent(to(ADMIN))).text.startswith("下一步：#定时 gala")
     assert (tmp_path / "announcements" / "gala.md").exists()
     await simulator.say(SECRETARY, "#公告列表")
-    assert "gala  迎新年联谊会通知  下次：未定时" in (await simulator.wait_for_sent(to(SECRETARY))).text
-    await simulator.say(ADMIN, "#删除 gala")
-    assert (await simulator.wait_for_sent(to(ADMIN))).text.startswith("已删除“迎新年联谊会通知”")
+    assert "1. 迎新年联谊会通知（gala）未定时" in (await simulator.wait_for_sent(to(SECRETARY))).text
+    await simulator.say(ADMIN, "#删除 gala")  # asks first: nothing irreversible without a yes
+    assert (await simulator.wait_for_sent(to(ADMIN))).text.endswith("确认请发送：#删除 gala 确认")
+    assert (tmp_path / "announcements" / "gala.md").exists()
+    await simulator.say(ADMIN, "#删除 1 确认")  # the list's number works as well as the id
+    assert (await simulator.wait_for_sent(to(ADMIN))).text == (
+        "已删除“迎新年联谊会通知”。如需找回，请发送：#还原 gala")
     assert not (tmp_path / "announcements" / "gala.md").exists()
     assert list((tmp_path / "data" / "deleted-posts").glob("gala.*.md"))
     assert "gala" not in running.bot.library.posts

@@ -174,3 +174,23 @@ async def test_congratulations_of_every_kind_the_mock_can_emit(
     records = [(r.member_id, r.kinds) for r in running.bot.congratulations.records.congratulations("award")]
     assert records == [("wxid_vp_001", ("红包",)), ("wxid_vp_002", ("表情",)),
                        ("wxid_vp_003", ("鲜花", "掌声", "文字")), ("wxid_vp_004", ("文字",))]
+
+
+async def test_an_admin_writes_a_post_as_a_conversation(
+    gateway: OfficialGateway, start_bot: Any, tmp_path: Path
+) -> None:
+    admin = "wxid_admin_wang"
+    running: RunningBot = await start_bot(settings_for(gateway.endpoint, token=TOKEN, home=tmp_path))
+    await gateway.say(admin, "#新建 gala 迎新年联谊会通知")
+    asked = await gateway.wait_bot_sent(lambda e: e["conversation"] == admin, timeout=10)
+    assert asked["text"].startswith("好的，新建“迎新年联谊会通知”（gala）。请在 10 分钟内把正文")
+    body = "各位会长：\n\n定于1月10日晚举行迎新年联谊会。"
+    await gateway.say(admin, body)
+    done = await gateway.wait_bot_sent(lambda e: e["conversation"] == admin, timeout=10)
+    assert done["text"] == "已新建“迎新年联谊会通知”（gala），未定时。以下是群里将看到的内容："
+    preview = await gateway.wait_bot_sent(lambda e: e["conversation"] == admin, timeout=10)
+    assert preview["text"] == f"迎新年联谊会通知\n\n{body}"
+    steps = await gateway.wait_bot_sent(lambda e: e["conversation"] == admin, timeout=10)
+    assert steps["text"].startswith("下一步：#定时 gala 明天 9:00，或 #发布 gala")
+    assert running.bot.library.posts["gala"].body == body
+    assert not [e for e in gateway.bot_sent() if e["conversation"] == PRESIDENTS]

@@ -35,6 +35,9 @@ class BoundedCache(Generic[K, V]):
         self.put(key, value)
         return True
 
+    def discard(self, key: K) -> None:
+        self._items.pop(key, None)
+
     def __contains__(self, key: object) -> bool:
         return key in self._items
 

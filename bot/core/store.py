@@ -46,6 +46,7 @@ CREATE TABLE IF NOT EXISTS kv (
 """
 
 DATABASE = "bot.sqlite3"  # in the data directory
+THANKS_SUFFIX = "#thanks"  # a post's thank-you in the ledger: "<post id>#thanks"
 PENDING, SENDING, SENT, UNKNOWN, ABANDONED = "pending", "sending", "sent", "unknown", "abandoned"
 
 
@@ -76,6 +77,19 @@ class AuditEntry:
     action: str
     post_id: str
     detail: str
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """One run of a post in one group, as the ledger has it."""
+
+    post_id: str
+    slot: str  # the scheduled time (ISO) or 'manual:<time>'
+    group_id: str
+    parts: int
+    sent: int
+    failed: int  # outcome unknown, or abandoned
+    at: float  # the last change
 
 
 ErrorListener = Callable[[sqlite3.Error], None]
@@ -203,6 +217,20 @@ class Store:
             "UPDATE send_ledger SET state = ?, updated_at = ? WHERE post_id = ? AND slot = ?"
             " AND state = ?", (ABANDONED, time.time(), post_id, slot, PENDING))
         return cursor.rowcount
+
+    def runs(self, post_id: str, limit: int = 20) -> list[RunSummary]:
+        """The post's runs per group, newest first: how many parts reached which state."""
+        rows = self.db.execute(
+            "SELECT slot, group_id, MAX(parts), SUM(state = ?), SUM(state IN (?, ?)),"
+            " MAX(updated_at) FROM send_ledger WHERE post_id = ? GROUP BY slot, group_id"
+            " ORDER BY MAX(updated_at) DESC LIMIT ?",
+            (SENT, UNKNOWN, ABANDONED, post_id, limit)).fetchall()
+        return [RunSummary(post_id, *row) for row in rows]
+
+    def last_sent_at(self, post_id: str) -> float | None:
+        row = self.db.execute("SELECT MAX(updated_at) FROM send_ledger WHERE post_id = ?"
+                              " AND state = ?", (post_id, SENT)).fetchone()
+        return None if row is None or row[0] is None else float(row[0])
 
     # --- audit log ------------------------------------------------------------------------
 

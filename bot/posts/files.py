@@ -45,6 +45,10 @@ class PostMeta(BaseModel):
     # None: [congratulations] window_hours of config.toml
     congratulation_window_hours: Annotated[float, Field(gt=0)] | None = None
     grace_minutes: Annotated[float, Field(ge=0)] = 10.0
+    # Places an import flagged for a person to check (posts import writes them). While any
+    # remain, the post can be neither published nor scheduled: nothing unreviewed reaches
+    # the group. `#核对完成 编号` (or deleting the list from the file) clears them.
+    review: list[str] = []
 
     @field_validator("id")
     @classmethod
@@ -65,6 +69,11 @@ class Post:
     @property
     def title(self) -> str:
         return self.meta.title
+
+    def runs_after(self, now: datetime) -> bool:
+        """Scheduled, not paused, not waiting for review, and with a run still to come."""
+        return (self.rule is not None and not self.meta.paused and not self.meta.review
+                and (self.rule.recurring or bool(self.rule.next_runs(now, 1))))
 
 
 @dataclass(frozen=True)

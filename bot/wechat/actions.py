@@ -111,6 +111,17 @@ class Actions:
         self._names.put((room_id, contact_id), name)
         return name
 
+    async def contact_name(self, contact_id: str) -> str:
+        """A person's own WeChat name (for lists such as #历史), cached; the id if unknown."""
+        known = self._names.get(("", contact_id))
+        if known is not None:
+            return known
+        puppet = self.connection.puppet()
+        with _translated(f"look up {contact_id}", changes_wechat=False):
+            name = (await puppet.contact_payload(contact_id)).name or contact_id
+        self._names.put(("", contact_id), name)
+        return name
+
     async def room_member_ids(self, room_id: str) -> list[str]:
         with _translated(f"list the members of {room_id}", changes_wechat=False):
             members = await self.connection.puppet().room_members(room_id)
