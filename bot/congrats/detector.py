@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from bot.core.config import CONGRATULATION_KINDS, CongratulationSettings
 from bot.core.messages import Incoming, MessageKind
-from bot.core.textnorm import to_simplified
+from bot.core.textnorm import READ_AT_MOST, to_simplified
 
 RED_ENVELOPE, STICKER, WORDS = "红包", "表情", "文字"
 QUESTION = re.compile(r"[?？]|吗|什么|怎么|哪|多少|几时|何时")
@@ -25,7 +25,7 @@ QUOTE = re.compile(r"^「(?P<who>[^：:]{1,40})[：:](?P<quoted>.*)」\s*\n-( -)
 
 def _plain(text: str) -> str:
     """Simplified characters; emoji without variation selectors or skin tones."""
-    text = to_simplified(unicodedata.normalize("NFC", text))
+    text = to_simplified(unicodedata.normalize("NFC", text[:READ_AT_MOST]))
     return "".join(c for c in text if c != "\ufe0f" and not "\U0001f3fb" <= c <= "\U0001f3ff")
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import logging
+import unicodedata
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
@@ -25,6 +26,7 @@ from bot.core.router import Place, Role, role_of
 log = logging.getLogger(__name__)
 
 PREFIXES = ("#", "＃")
+ECHOED = 12  # characters of an unknown command word said back: enough to recognise, no more
 ROLE_NAMES = {Role.MEMBER: "所有人", Role.SECRETARY: "秘书处", Role.ADMIN: "管理员"}
 SPEC_ATTRIBUTE = "command_spec"
 
@@ -110,6 +112,8 @@ def parse(text: str) -> Parsed | None:
     if not stripped.startswith(PREFIXES):
         return None
     first, _, rest = stripped[1:].partition("\n")
+    # Zero-width and other invisible characters (pasted, or typed to trick) are not part of a word.
+    first = "".join(char for char in first if unicodedata.category(char) != "Cf")
     words = first.replace("\u3000", " ").split()
     if not words:
         return None
@@ -147,10 +151,14 @@ class CommandBook:
         tell = self.replies.tell
         found = self._by_word.get(parsed.word)
         if found is None:
-            words = list(self._by_word)
-            close = difflib.get_close_matches(parsed.word, words, n=3, cutoff=0.5)
+            # Suggest only what this person may use: a hint must not reveal the others.
+            usable = {word.lower() for spec in self.usable_by(role, Place.ANYWHERE)
+                      for word in (spec.name, *spec.aliases)}
+            close = difflib.get_close_matches(parsed.word[:ECHOED * 2], sorted(usable), n=3,
+                                              cutoff=0.5)
             hint = f"您是不是要：{'、'.join('#' + w for w in close)}？" if close else ""
-            tell(message.talker_id, f"没有“#{parsed.word}”这个命令。{hint}发送 #帮助 查看可用的命令。")
+            word = parsed.word if len(parsed.word) <= ECHOED else parsed.word[:ECHOED] + "…"
+            tell(message.talker_id, f"没有“#{word}”这个命令。{hint}发送 #帮助 查看可用的命令。")
             return
         spec = found.spec
         if role < spec.role:

@@ -27,9 +27,19 @@ def _is_decoration(char: str) -> bool:
     return category in ("So", "Sk", "Cf", "Mn", "Cs", "Co") or char.isspace()
 
 
-@lru_cache(maxsize=4096)
+# A question or a congratulation is short: of a long message only this much is read, so a
+# member pasting 100,000 characters costs no more than a sentence (time, and cache memory).
+READ_AT_MOST = 500
+
+
 def normalize(text: str) -> str:
-    """Simplified, half-width, lower-case, without spaces, emoji, smiley codes or @names."""
+    """Simplified, half-width, lower-case, without spaces, emoji, smiley codes or @names;
+    of the first READ_AT_MOST characters."""
+    return _normalize(text[:READ_AT_MOST])
+
+
+@lru_cache(maxsize=1024)  # at most ~2 MB: keys and values are at most READ_AT_MOST long
+def _normalize(text: str) -> str:
     text = _MENTION.sub(" ", text + " ")
     text = unicodedata.normalize("NFKC", text)
     text = _SMILEY_CODE.sub("", text)
