@@ -5,18 +5,33 @@ Its arguments are declared in bot/cli.py; this module is imported only when it r
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
+import unicodedata
 from datetime import datetime
 from pathlib import Path
 
 from bot.core.config import Settings
 from bot.core.messages import OutKind
-from bot.posts.files import SUFFIX, Post, load_posts
+from bot.posts.files import SUFFIX, Post, PostError, load_posts
 from bot.posts.publisher import post_messages
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    """The action's exit code; output cut short by a closed pipe (`| head`) is not an error."""
+    try:
+        code = _run(args, settings)
+        sys.stdout.flush()  # inside the try: the last buffered lines may meet the closed pipe
+    except BrokenPipeError:
+        # The reader has all it wanted. Point stdout at /dev/null so the interpreter's own
+        # flush at exit does not fail again (the recipe of Python's signal documentation).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    return code
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
     tz = settings.general.tz
     now = datetime.now(tz)
     if args.action == "import":
@@ -27,12 +42,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             print(error, file=sys.stderr)
         print(f"{len(posts)} post(s) OK, {len(errors)} with errors in {settings.posts_dir}")
         return 1 if errors else 0
+    if args.action == "list":
+        print("\n".join(post_table(posts, errors, now)))
+        return 0
     for error in errors:
         print(f"skipped: {error}", file=sys.stderr)
-    if args.action == "list":
-        for post in sorted(posts.values(), key=lambda p: p.id):
-            print(f"{post.id:<28} {next_run(post, now):<26} {post.title}")
-        return 0
     found = posts.get(args.post_id)
     if found is None:
         print(f"no post {args.post_id!r}; ids: {', '.join(sorted(posts)) or 'none'}",
@@ -41,7 +55,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     post = found
     if args.action == "show":
         print(post.path.read_text(encoding="utf-8"))
-        print(f"# next run: {next_run(post, now)}")
+        print(f"# {status(post, now)}; next run: {next_run(post, now)}")
         return 0
     for message in post_messages(post, "preview", settings.sending.max_text_length, True):
         if message.kind is OutKind.IMAGE:
@@ -54,13 +68,49 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def next_run(post: Post, now: datetime) -> str:
+LIST_HEADER = ("编号", "状态", "定时", "下次发送", "标题")
+NONE = "-"
+
+
+def post_table(posts: dict[str, Post], errors: list[PostError], now: datetime) -> list[str]:
+    """Every post file, one line each: id, status, schedule, next run, title (or the error).
+    Columns are padded by display width: a Chinese character takes two columns."""
+    rows = [(post.id, status(post, now), post.rule.text if post.rule else NONE,
+             next_run(post, now), post.title) for post in posts.values()]
+    rows += [error_row(error) for error in errors]
+    rows = [LIST_HEADER, *sorted(rows)]
+    widths = [max(display_width(row[column]) for row in rows) for column in range(4)]
+    return ["  ".join([*map(pad, row[:4], widths), row[4]]) for row in rows]
+
+
+def error_row(error: PostError) -> tuple[str, str, str, str, str]:
+    where = f"{error.path.name} 第 {error.line} 行" + (f" {error.field}" if error.field else "")
+    return (error.path.stem, "文件有误，未载入", NONE, NONE, f"{where}：{error.message}")
+
+
+def status(post: Post, now: datetime) -> str:
+    """已暂停 / 未定时 / 已定时 / 定时已过, in the words of #公告列表."""
+    if post.meta.paused:
+        return "已暂停"
     if post.rule is None:
         return "未定时"
-    if post.meta.paused:
-        return f"已暂停（{post.rule.text}）"
-    runs = post.rule.next_runs(now, count=1)
-    return f"{runs[0]:%Y-%m-%d %H:%M}（{post.rule.text}）" if runs else "已发过"
+    return "已定时" if post.rule.next_runs(now, count=1) else "定时已过"
+
+
+def next_run(post: Post, now: datetime) -> str:
+    """The next time the schedule sends the post, or "-" (none, or paused)."""
+    runs = post.rule.next_runs(now, count=1) if post.rule and not post.meta.paused else []
+    return f"{runs[0]:%Y-%m-%d %H:%M}" if runs else NONE
+
+
+def display_width(text: str) -> int:
+    """Terminal columns: East Asian wide and full-width characters take two, combining none."""
+    return sum(0 if unicodedata.combining(char) else
+               2 if unicodedata.east_asian_width(char) in ("W", "F") else 1 for char in text)
+
+
+def pad(text: str, width: int) -> str:
+    return text + " " * (width - display_width(text))
 
 
 def import_article(source: str, post_id: str | None, directory: Path) -> int:
