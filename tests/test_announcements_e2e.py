@@ -236,7 +236,7 @@ async def test_a_file_edited_on_disk_is_picked_up_while_running(
     async with asyncio.timeout(10), library.reloaded:
         await library.reloaded.wait_for(lambda: library.loads > loads + 1)
     report = await simulator.wait_for_sent(to(ADMIN))
-    assert report.text.startswith(f"公告文件有误，已跳过（旧版本照常执行）：{broken}, line 3, field 'schedule'")
+    assert report.text.startswith(f"公告文件有误，这条公告未载入（改正文件前不会发送），请改正文件：{broken}, line 3, field 'schedule'")
     assert scheduler.next_run("meeting") == next_run  # the other posts keep working
 
 

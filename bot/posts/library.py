@@ -86,4 +86,10 @@ class PostLibrary:
         for error in self.errors:
             if str(error) not in self._reported_errors:
                 self._reported_errors.add(str(error))
-                await self.notify_admins(f"公告文件有误，已跳过（旧版本照常执行）：{error}")
+                await self.notify_admins(self._bad_file_notice(error))
+
+    def _bad_file_notice(self, error: PostError) -> str:
+        """What the admins read: whether the post still runs (its last good version) or not."""
+        if any(post.path == error.path for post in self.posts.values()):
+            return f"公告文件有误，修改未生效（旧版本照常执行），请改正文件：{error}"
+        return f"公告文件有误，这条公告未载入（改正文件前不会发送），请改正文件：{error}"
