@@ -1,24 +1,22 @@
-"""From a scraped article to what members read: the cleaner, the flagger, the award post."""
+"""From a scraped article to a draft post: the cleaner, the flagger, the draft file.
+
+The page side is in test_article_source.py, the shipped award post in test_article_award.py."""
 
 from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Callable
 from pathlib import Path
 
-import httpx
 import opencc
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.posts.article import Flag, clean_article, draft_post
-from bot.posts.article_source import FetchError, extract_text, fetch_url
 
 REPO = Path(__file__).resolve().parents[1]
 SEED = REPO.parent / "shared" / "seeds" / "000_0fa0870774f01a57.txt"
-AWARD_POST = REPO / "announcements" / "award-2019-2020-sihao.md"
 T2S = opencc.OpenCC("t2s")
 
 CJK = r"\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef“”‘’"
@@ -272,203 +270,3 @@ def test_a_draft_needs_a_usable_id_and_some_text() -> None:
         draft_post("喜讯", source="s", post_id="喜讯 2021")
     with pytest.raises(ValueError):
         draft_post("\n\n", source="s", post_id="empty")
-
-
-# --- HTML and fetching --------------------------------------------------------------------
-
-PAGE = """<!DOCTYPE html><html><head><title>商会新闻</title>
-<style>p { color: red }</style><script>var tracker = 1;</script></head>
-<body><nav><a href="/">首页</a> <a href="/news">新闻动态</a></nav>
-<!-- 广告位 -->
-<article><h1>喜讯：我会获评全国“四好”商会</h1>
-<p>六一儿童节来临之际，<strong>特大喜讯</strong>传来：
-我会获评全国“四好”商会。</p>
-<p>联系地址：山西省太原市长治路<br>306号火炬创业大厦C座15层</p>
-<script>alert("x")</script></article>
-<footer>版权所有</footer></body></html>"""
-
-
-def test_extract_text_keeps_the_article_paragraphs_and_drops_the_rest() -> None:
-    assert extract_text(PAGE) == (
-        "喜讯：我会获评全国“四好”商会\n\n"
-        "六一儿童节来临之际，特大喜讯传来： 我会获评全国“四好”商会。\n\n"
-        "联系地址：山西省太原市长治路\n306号火炬创业大厦C座15层"
-    )
-    # …and the cleaner removes the space the source's line break left between characters.
-    assert "传来：我会获评" in cleaned(extract_text(PAGE))
-
-
-def test_extract_text_of_a_page_without_article_tags() -> None:
-    html = "<p>第一段。</p><div>第二段<span>继续</span>。</div><style>x{}</style>"
-    assert extract_text(html) == "第一段。\n\n第二段继续。"
-
-
-# A Chinese news page as such sites lay it out: header and search, a menu, a breadcrumb, the
-# article (headline, date line, paragraphs, a photo), share and previous/next links,
-# related news, a sidebar and a footer. Unlike PAGE, nothing is marked <nav>/<footer>.
-NEWS_PAGE = """<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">
-<title>我会被评为2019-2020年度全国“四好”商会_新闻动态_山西省山东商会</title>
-<script>var _hmt = _hmt || [];</script></head><body>
-<div class="header"><img src="/images/logo.png" alt="山西省山东商会">
-<form action="/search"><input name="q" placeholder="请输入关键字"><button>搜索</button></form></div>
-<div class="nav"><ul><li><a href="/">网站首页</a></li><li><a href="/about/">商会概况</a></li>
-<li><a href="/news/">新闻动态</a></li><li><a href="/members/">会员风采</a></li>
-<li><a href="/contact/">联系我们</a></li></ul></div>
-<div class="main"><div class="position">当前位置：<a href="/">首页</a> &gt; <a href="/news/">新闻动态</a> &gt; 正文</div>
-<div class="left"><div class="article">
-<h1 class="title">我会被评为2019-2020年度全国“四好”商会</h1>
-<div class="info">发布时间：2021-06-01 10:25　来源：商会秘书处　浏览次数：<span id="hits">1268</span></div>
-<div class="content" id="content">
-<p>　　六一儿童节来临之际，从省工商联传来特大喜讯：我会被全国工商联认定为<strong>2019-2020年度全国“四好”商会</strong>。这是目前全国工商联所有奖项中最高规格的荣誉。经全国工商联主席办公会议审议通过，全国共有1478家商会获此认定。</p>
-<p>　　同日，刘小虎秘书长代表商会在省工商联两会建设“四创四联”活动部署会上喜捧奖牌，并与省工商联领导合影留念。</p>
-<p style="text-align:center"><img src="/uploads/2021/06/award.jpg" alt="合影"></p>
-<p>　　喜讯传来，群情振奋！《山西省山东商会会长官方群》瞬间爆棚，“群众”们的鲜花、掌声、礼炮、点赞乃至“红包雨”连绵不断、经久不息，真可谓普“群”同庆、赞不绝“群”。</p>
-<p>　　荣誉是对过去工作的肯定。获奖之后，怎么办？伊纪余会长头脑非常冷静。他指出：我们的各项工作基础是否扎实？全面建设中是否还有漏项短板？</p>
-<p>电话/传真：0351-8224667<br>联系地址：山西省太原市长治路306号火炬创业大厦C座15层</p>
-</div>
-<div class="share">分享到：<a href="#">微信</a> <a href="#">微博</a> <a href="#">QQ空间</a></div>
-<div class="prevnext"><p>上一篇：<a href="/news/101.html">商会召开2021年第二次会长办公会议</a></p>
-<p>下一篇：<a href="/news/103.html">商会党支部开展党史学习教育专题活动</a></p></div></div>
-<div class="related"><h3>相关新闻</h3><ul>
-<li><a href="/news/95.html">商会荣获全国工商联“抗击新冠肺炎疫情先进商会组织”称号</a><span>2020-09-08</span></li>
-<li><a href="/news/88.html">全体会员为阳曲县教育局慈善义捐331.1万元</a><span>2020-11-20</span></li>
-<li><a href="/news/76.html">伊纪余会长出席鲁晋两省民营企业家座谈会</a><span>2020-07-15</span></li>
-</ul></div></div>
-<div class="right"><h3>热点推荐</h3><ul><li><a href="/news/60.html">商会十周年庆典隆重举行</a></li>
-<li><a href="/news/58.html">山西省山东商会第三届会员大会召开</a></li></ul></div></div>
-<div class="footer"><p><a href="/about/">关于我们</a> | <a href="/contact/">联系我们</a> | <a href="/sitemap/">网站地图</a></p>
-<p>版权所有 © 山西省山东商会　晋ICP备12345678号　技术支持：某某网络</p></div>
-<script src="/js/stats.js"></script></body></html>"""
-
-
-def test_extract_text_of_a_chinese_news_page_keeps_the_body_only() -> None:
-    paragraphs = extract_text(NEWS_PAGE).split("\n\n")
-    assert paragraphs == [
-        "我会被评为2019-2020年度全国“四好”商会",  # the headline leads
-        "六一儿童节来临之际，从省工商联传来特大喜讯：我会被全国工商联认定为2019-2020年度全国“四好”商会。"
-        "这是目前全国工商联所有奖项中最高规格的荣誉。经全国工商联主席办公会议审议通过，全国共有1478家商会获此认定。",
-        "同日，刘小虎秘书长代表商会在省工商联两会建设“四创四联”活动部署会上喜捧奖牌，并与省工商联领导合影留念。",
-        "喜讯传来，群情振奋！《山西省山东商会会长官方群》瞬间爆棚，“群众”们的鲜花、掌声、礼炮、点赞乃至“红包雨”"
-        "连绵不断、经久不息，真可谓普“群”同庆、赞不绝“群”。",
-        "荣誉是对过去工作的肯定。获奖之后，怎么办？伊纪余会长头脑非常冷静。他指出：我们的各项工作基础是否扎实？"
-        "全面建设中是否还有漏项短板？",
-        "电话/传真：0351-8224667\n联系地址：山西省太原市长治路306号火炬创业大厦C座15层",
-    ]
-    text = "\n".join(paragraphs)
-    for boilerplate in ("网站首页", "商会概况", "搜索", "当前位置", "分享到", "上一篇", "下一篇", "相关新闻",
-                        "慈善义捐", "热点推荐", "十周年庆典", "网站地图", "版权所有", "晋ICP备"):
-        assert boilerplate not in text
-    meta, _, body = split_post(draft_post(extract_text(NEWS_PAGE), source="https://www.example.cn/news/102.html",
-                                          post_id="sihao-2021"))
-    assert meta["title"] == "我会被评为2019-2020年度全国“四好”商会"
-    assert body.startswith("我会被评为2019-2020年度全国“四好”商会\n\n六一儿童节来临之际")
-
-
-def serve(handler: Callable[[httpx.Request], httpx.Response]) -> httpx.MockTransport:
-    return httpx.MockTransport(handler)
-
-
-def test_fetch_url_reads_a_gbk_page_by_its_meta_charset() -> None:
-    # Labelled GB2312 but holding 堃, which only GBK/GB18030 have.
-    html = '<html><head><meta charset="gb2312"></head><body><p>会长张堃致辞</p></body></html>'
-    transport = serve(lambda request: httpx.Response(200, content=html.encode("gb18030")))
-    page = fetch_url("https://www.example.cn/a.html", transport=transport)
-    assert "会长张堃致辞" in page
-
-
-def test_fetch_url_follows_the_header_charset() -> None:
-    transport = serve(lambda request: httpx.Response(
-        200, content="喜讯".encode(), headers={"Content-Type": "text/html; charset=utf-8"}))
-    assert fetch_url("https://www.example.cn/", transport=transport) == "喜讯"
-
-
-def test_fetch_url_failures_are_explained_in_chinese_and_english() -> None:
-    missing = serve(lambda request: httpx.Response(404))
-    with pytest.raises(FetchError, match="网站返回错误 404 / the site answered HTTP 404"):
-        fetch_url("https://www.example.cn/gone", transport=missing)
-
-    def slow(request: httpx.Request) -> httpx.Response:
-        raise httpx.ReadTimeout("slow", request=request)
-
-    with pytest.raises(FetchError, match=r"获取文章超时.*timed out after 5 s"):
-        fetch_url("https://www.example.cn/slow", timeout=5, transport=serve(slow))
-
-    def down(request: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectError("connection refused", request=request)
-
-    with pytest.raises(FetchError, match="无法获取文章 / could not fetch the article"):
-        fetch_url("https://www.example.cn/down", transport=serve(down))
-
-
-# --- the shipped award post ---------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def award() -> tuple[dict[str, object], str]:
-    meta, _, body = split_post(AWARD_POST.read_text(encoding="utf-8"))
-    return meta, body
-
-
-def test_award_post_settings(award: tuple[dict[str, object], str]) -> None:
-    meta, _ = award
-    assert meta["id"] == "award-2019-2020-sihao"
-    assert meta["title"] == "喜讯：山西省山东商会被全国工商联评为2019-2020年度全国“四好”商会"
-    assert meta["groups"] == ["山西省山东商会会长官方群"]
-    assert meta["collect_congratulations"] is True
-    assert meta["mention_all"] is False
-    assert meta["paused"] is False
-    assert "schedule" not in meta
-
-
-def test_award_post_has_no_pinyin_traditional_characters_or_markdown(
-    award: tuple[dict[str, object], str],
-) -> None:
-    _, body = award
-    assert not BRACKETED_PINYIN.search(body)
-    assert T2S.convert(body) == body
-    assert "#" not in body and "*" not in body and "`" not in body
-    assert not re.search(r"^\s*>", body, re.M)
-    assert not re.search(r"\[[^\]]*\]\([^)]*\)", body)
-
-
-def test_award_post_has_no_garbled_text(award: tuple[dict[str, object], str]) -> None:
-    _, body = award
-    assert "\ufffd" not in body
-    assert not re.search(f"[{CJK}][?!]|[?!][{CJK}]", body)
-    for remnant in ("吨腥", "腥A", "shù", "募", "阏"):
-        assert remnant not in body
-    assert clean_article(body).flags == []
-    assert clean_article(body).text == body  # already as clean as the cleaner makes it
-
-
-def test_award_post_restores_the_two_damaged_places(award: tuple[dict[str, object], str]) -> None:
-    _, body = award
-    assert "充分彰显了山西省山东商会厚德鲁商、泰山担当的家国情怀，赢得了社会各界的高度赞扬" in body
-    assert "已初见成效！《中华工商时报》和《学习强国》头条刊登了长篇报道。" in body
-
-
-def test_award_post_leads_with_the_core_news(award: tuple[dict[str, object], str]) -> None:
-    _, body = award
-    first, second, third, fourth = body.split("\n\n")[:4]
-    assert "2019-2020年度全国“四好”商会" in first
-    assert "最高规格的荣誉" in first and "1478家商会" in first
-    assert "刘小虎秘书长" in second and "喜捧奖牌" in second
-    assert "群情振奋" in third
-    assert "伊纪余会长" in fourth
-    assert "慈善义捐331.1万元" in body and "109.3万元" in body
-
-
-def test_award_post_ends_with_the_contact_block(award: tuple[dict[str, object], str]) -> None:
-    _, body = award
-    assert body.split("\n\n")[-1].splitlines() == [
-        "电话/传真：0351-8224667",
-        "电子邮件：sxssdsh@163.com",
-        "邮政编码：030006",
-        "联系地址：山西省太原市长治路306号火炬创业大厦C座15层",
-    ]
-
-
-def test_award_post_paragraphs_fit_the_message_parts(award: tuple[dict[str, object], str]) -> None:
-    _, body = award
-    assert "\n\n\n" not in body
-    assert max(len(paragraph) for paragraph in body.split("\n\n")) < 2000
