@@ -6,16 +6,18 @@ import os
 import re
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import chinese_calendar
 import pytest
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.posts.schedule_rules import ScheduleError, ScheduleRule, parse_schedule
+from bot.posts.schedule_rules import ScheduleError, ScheduleRule, fire_times, parse_schedule
+from bot.posts.workdays import WorkdayTrigger
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 25, 22, 10, tzinfo=SHANGHAI)  # a Wednesday evening
@@ -42,6 +44,22 @@ CASES = [
     ("明天 中午1点", "2026-11-26 13:00", ["2026-11-26 Thu 13:00"]),
     ("明天 中午12点", "2026-11-26 12:00", ["2026-11-26 Thu 12:00"]),
     ("明天　０９：３０", "2026-11-26 09:30", ["2026-11-26 Thu 09:30"]),  # full-width
+    ("后天上午10点", "2026-11-27 10:00", ["2026-11-27 Fri 10:00"]),
+    # a bare time: once, today if still ahead, else tomorrow
+    ("5:24", "2026-11-26 05:24", ["2026-11-26 Thu 05:24"]),
+    ("23:30", "2026-11-25 23:30", ["2026-11-25 Wed 23:30"]),
+    ("下午3点半", "2026-11-26 15:30", ["2026-11-26 Thu 15:30"]),
+    # a weekday: the coming one (today if still ahead); 这周/本周: this week's; 下周: next week's
+    ("周五下午3点", "2026-11-27 15:00", ["2026-11-27 Fri 15:00"]),
+    ("星期三 23:00", "2026-11-25 23:00", ["2026-11-25 Wed 23:00"]),  # today, still ahead
+    ("周三 9点", "2026-12-02 09:00", ["2026-12-02 Wed 09:00"]),  # today's has passed
+    ("礼拜天 上午10点", "2026-11-29 10:00", ["2026-11-29 Sun 10:00"]),
+    ("這週五 9:00", "2026-11-27 09:00", ["2026-11-27 Fri 09:00"]),
+    ("本周日 下午3点", "2026-11-29 15:00", ["2026-11-29 Sun 15:00"]),
+    ("下周一 9点", "2026-11-30 09:00", ["2026-11-30 Mon 09:00"]),
+    ("下个星期一 上午9点", "2026-11-30 09:00", ["2026-11-30 Mon 09:00"]),
+    ("下周五 9点", "2026-12-04 09:00", ["2026-12-04 Fri 09:00"]),
+    ("下礼拜天 晚上8点", "2026-12-06 20:00", ["2026-12-06 Sun 20:00"]),
     # recurring: CronTrigger
     ("每天 08:30", "每天 08:30",
      ["2026-11-26 Thu 08:30", "2026-11-27 Fri 08:30", "2026-11-28 Sat 08:30"]),
@@ -100,7 +118,7 @@ def test_parses_to_canonical_text_and_next_runs(
     assert runs(rule, len(expected)) == expected
     assert rule.recurring == (not re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", canonical))
     if rule.recurring:
-        assert isinstance(rule.trigger, CronTrigger)
+        assert isinstance(rule.trigger, WorkdayTrigger if "工作日" in canonical else CronTrigger)
         assert rule.trigger.timezone == SHANGHAI
     else:
         assert isinstance(rule.trigger, DateTrigger)
@@ -193,6 +211,123 @@ def test_the_given_timezone_keeps_its_wall_clock_across_its_own_dst() -> None:
     assert [run.astimezone(UTC).hour for run in times] == [14, 13, 13]  # EST, then EDT
 
 
+FRIDAY_MORNING = datetime(2026, 11, 27, 9, 0, tzinfo=SHANGHAI)
+
+
+@pytest.mark.parametrize(("now", "text", "canonical"), [
+    # on a Friday morning "周五下午3点" is this afternoon ...
+    (FRIDAY_MORNING, "周五下午3点", "2026-11-27 15:00"),
+    (FRIDAY_MORNING, "这周五 下午3点", "2026-11-27 15:00"),
+    (FRIDAY_MORNING, "下周五 下午3点", "2026-12-04 15:00"),
+    # ... and once 15:00 has passed, next Friday (the reply shows the date it chose)
+    (FRIDAY_MORNING.replace(hour=16), "周五下午3点", "2026-12-04 15:00"),
+    (FRIDAY_MORNING.replace(hour=16), "下周五 下午3点", "2026-12-04 15:00"),
+    # on a Sunday, 下周 is the week starting tomorrow
+    (datetime(2026, 11, 29, 12, 0, tzinfo=SHANGHAI), "下周一 9点", "2026-11-30 09:00"),
+    (datetime(2026, 11, 29, 12, 0, tzinfo=SHANGHAI), "周一 9点", "2026-11-30 09:00"),
+    (datetime(2026, 11, 29, 12, 0, tzinfo=SHANGHAI), "周日 9点", "2026-12-06 09:00"),
+    # a bare time just passed is tomorrow's
+    (FRIDAY_MORNING, "9:00", "2026-11-28 09:00"),
+    (FRIDAY_MORNING, "9:01", "2026-11-27 09:01"),
+])
+def test_weekdays_and_bare_times_mean_the_next_such_moment(
+    now: datetime, text: str, canonical: str
+) -> None:
+    rule = parse_schedule(text, SHANGHAI, now)
+    assert rule.text == canonical and not rule.recurring
+    assert parse_schedule(canonical, SHANGHAI, now).text == canonical
+
+
+def test_this_weeks_day_once_past_is_an_error_that_names_the_date() -> None:
+    with pytest.raises(ScheduleError, match="2026-11-27 15:00 已经过去了（现在是 2026-11-27 16:00）"):
+        parse_schedule("这周五 下午3点", SHANGHAI, FRIDAY_MORNING.replace(hour=16))
+
+
+@given(
+    which=st.sampled_from(["", "这", "本", "下", "下个"]),
+    word=st.sampled_from(["周", "星期", "礼拜"]),
+    day=st.integers(0, 6),
+    hour=st.integers(0, 23),
+    minute=st.integers(0, 59),
+    ahead_minutes=st.integers(0, 7 * 24 * 60 - 1),
+)
+def test_any_weekday_phrase_lands_on_that_day_in_the_week_it_names(
+    which: str, word: str, day: int, hour: int, minute: int, ahead_minutes: int
+) -> None:
+    now = datetime(2026, 11, 23, 0, 0, tzinfo=SHANGHAI) + timedelta(minutes=ahead_minutes)
+    text = f"{which}{word}{'一二三四五六日'[day]} {hour}:{minute:02d}"
+    try:
+        rule = parse_schedule(text, SHANGHAI, now)
+    except ScheduleError as error:  # only this week's day, once past
+        assert which in ("这", "本") and "已经过去了" in str(error)
+        return
+    [run] = rule.next_runs(now, 3)
+    assert (run.weekday(), run.hour, run.minute) == (day, hour, minute) and run > now
+    this_monday = now.date() - timedelta(days=now.weekday())
+    weeks_ahead = (run.date() - this_monday).days // 7
+    if which:
+        assert weeks_ahead == (1 if which.startswith("下") else 0)
+    else:
+        assert run - now <= timedelta(days=7)
+    assert parse_schedule(rule.text, SHANGHAI, now).text == rule.text
+
+
+@given(hour=st.integers(0, 23), minute=st.integers(0, 59), ahead_minutes=st.integers(0, 24 * 60 - 1))
+def test_a_bare_time_is_once_within_the_next_day(hour: int, minute: int, ahead_minutes: int) -> None:
+    now = datetime(2026, 11, 25, 0, 0, 30, tzinfo=SHANGHAI) + timedelta(minutes=ahead_minutes)
+    rule = parse_schedule(f"{hour}:{minute:02d}", SHANGHAI, now)
+    [run] = rule.next_runs(now, 3)
+    assert (run.hour, run.minute) == (hour, minute) and timedelta(0) < run - now <= timedelta(days=1)
+
+
+# --- 工作日: China's official calendar (chinesecalendar) -------------------------------------
+
+def days(rule: ScheduleRule, count: int, after: datetime) -> list[str]:
+    return [f"{run:%m-%d %a}" for run in rule.next_runs(after, count)]
+
+
+def test_workdays_skip_the_2026_national_day_holiday_and_work_the_make_up_days() -> None:
+    rule = parse_schedule("工作日 9点", SHANGHAI, NOW)
+    # 中秋 25-27 Sep and 国庆 1-7 Oct are off; Sunday 20 Sep and Saturday 10 Oct are worked (调休)
+    assert days(rule, 12, datetime(2026, 9, 18, 12, 0, tzinfo=SHANGHAI)) == [
+        "09-20 Sun", "09-21 Mon", "09-22 Tue", "09-23 Wed", "09-24 Thu", "09-28 Mon",
+        "09-29 Tue", "09-30 Wed", "10-08 Thu", "10-09 Fri", "10-10 Sat", "10-12 Mon"]
+    assert "调休" in rule.note and rule.text == "工作日 09:00"
+
+
+def test_workdays_follow_chinesecalendar_for_every_day_of_2026() -> None:
+    rule = parse_schedule("工作日 08:30", SHANGHAI, NOW)
+    start = datetime(2025, 12, 31, 12, 0, tzinfo=SHANGHAI)
+    runs_2026 = [run.date() for run in rule.next_runs(start, 366) if run.year == 2026]
+    every_day = [start.date() + timedelta(days=n) for n in range(1, 366)]
+    assert runs_2026 == [day for day in every_day if chinese_calendar.is_workday(day)]
+    assert len(runs_2026) < len([day for day in every_day if day.weekday() < 5])  # holidays off
+
+
+def test_a_catch_up_over_the_holiday_sees_only_real_workdays() -> None:
+    """The scheduler's catch-up and _fire read fire_times: the same calendar."""
+    since, until = (datetime(2026, 9, 30, 10, 0, tzinfo=SHANGHAI),
+                    datetime(2026, 10, 12, 12, 0, tzinfo=SHANGHAI))
+    rule = parse_schedule("工作日 9点 至 2026-10-10", SHANGHAI, since)
+    assert [f"{run:%m-%d %H:%M}" for run in fire_times(rule.trigger, since, until=until)] == [
+        "10-08 09:00", "10-09 09:00", "10-10 09:00"]  # and none after the end date
+    assert parse_schedule(rule.text, SHANGHAI, since).text == "工作日 09:00 至 2026-10-10"
+
+
+def test_a_year_the_calendar_does_not_know_falls_back_to_monday_to_friday() -> None:
+    rule = parse_schedule("工作日 9点", SHANGHAI, NOW)
+    assert isinstance(rule.trigger, WorkdayTrigger)
+    told: list[int] = []
+    rule.trigger.on_unknown_year = told.append
+    # 2099-12-29 is a Tuesday; 1 January 2100 a Friday (a holiday, but nobody can know yet)
+    assert days(rule, 5, datetime(2099, 12, 29, 12, 0, tzinfo=SHANGHAI)) == [
+        "12-30 Wed", "12-31 Thu", "01-01 Fri", "01-04 Mon", "01-05 Tue"]
+    assert set(told) == {2099, 2100}  # the scheduler tells the admins once per year
+    assert chinese_calendar.is_workday(date(2026, 10, 10))  # while known years stay official
+    with pytest.raises(NotImplementedError):
+        chinese_calendar.is_workday(date(2099, 12, 30))
+
+
 ERRORS = [
     ("每周八 9点", "“八”不是星期几"),
     ("每周 9点", "后面要写星期几"),
@@ -203,7 +338,9 @@ ERRORS = [
     ("明天 晚上12点", "00:00"),
     ("下周", "看不懂“下周”"),
     ("明天", "看不懂"),
-    ("9点", "看不懂"),
+    ("周八 9点", "看不懂"),
+    ("下周一", "看不懂"),
+    ("这周一 9点", "2026-11-23 09:00 已经过去了"),
     ("", "没有写发送时间"),
     ("   ", "没有写发送时间"),
     ("2020-01-01 09:00", "已经过去了（现在是 2026-11-25 22:10）"),

@@ -1,8 +1,10 @@
 """The phrases a secretary writes for a schedule, one table row each: pattern -> builder.
 
-A builder turns a match into the canonical text and either CronTrigger fields (recurring) or
-one run time. Mistakes raise `ScheduleError`, a Chinese sentence with examples that work.
-bot/posts/schedule_rules.py turns a row's result into a `ScheduleRule`.
+A builder turns a match into the canonical text and either CronTrigger fields (recurring),
+`Workdays` (China's official workdays, bot/posts/workdays.py) or one run time. A one-off's
+canonical text is its date and time, so a phrase relative to today ("周五 15:00") is written
+back as the day it meant. Mistakes raise `ScheduleError`, a Chinese sentence with examples
+that work. bot/posts/schedule_rules.py turns a row's result into a `ScheduleRule`.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from contextlib import suppress
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from bot.core.chinese_time import WEEKDAYS
@@ -39,6 +42,7 @@ class ScheduleError(UserError, ValueError):
 
 _TIME = (r"(?P<time>(?P<period>凌晨|早上|早晨|上午|中午|下午|傍晚|晚上)?\s*(?P<hour>\d{1,2})\s*"
          r"(?::\s*(?P<minute>\d{2})|[点时]\s*(?:(?P<half>半)|整|(?P<minutes>\d{1,2})\s*分?)?))")
+_WEEKDAY = r"(?P<weekday>[一二三四五六日天])的?\s*"
 _DATE = r"(?P<year>\d{4})\s*[-/.年]\s*(?P<month>\d{1,2})\s*[-/.月]\s*(?P<day>\d{1,2})"
 END = re.compile(r"(?P<body>.+?)\s*[,，]?\s*(?:至|到|截至|截止到?|直到)\s*" + _DATE
                   + r"\s*[日号]?\s*(?:为止|止)?")
@@ -78,9 +82,21 @@ def examples(now: datetime) -> str:
     return f"每周一 09:00、明天 9:00、{first_of_next_month:%Y-%m-%d} 09:00"
 
 
-# --- one builder per kind of schedule: (match, now) -> (canonical text, cron fields | run) ---
+def _on(day: date, hour: int, minute: int, now: datetime) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=now.tzinfo)
 
-Built = tuple[str, dict[str, str] | datetime]
+
+# --- one builder per kind of schedule: (match, now) -> (canonical text, what to trigger) ----
+
+@dataclass(frozen=True)
+class Workdays:
+    """Every official workday (holidays off, 调休 weekends on) at hour:minute."""
+
+    hour: int
+    minute: int
+
+
+Built = tuple[str, dict[str, str] | Workdays | datetime]
 
 
 def _daily(match: re.Match[str], now: datetime) -> Built:
@@ -89,8 +105,8 @@ def _daily(match: re.Match[str], now: datetime) -> Built:
 
 
 def _workdays(match: re.Match[str], now: datetime) -> Built:
-    time, fields = _at(match)
-    return "工作日" + time, {**fields, "day_of_week": "mon-fri"}
+    hour, minute = _clock(match)
+    return f"工作日 {hour:02d}:{minute:02d}", Workdays(hour, minute)
 
 
 def _weekly(match: re.Match[str], now: datetime) -> Built:
@@ -211,7 +227,39 @@ def _on_month_day(match: re.Match[str], now: datetime) -> Built:
 def _relative(match: re.Match[str], now: datetime) -> Built:
     hour, minute = _clock(match)
     day = now.date() + timedelta(days=("今天", "明天", "后天", "大后天").index(match["rel"]))
-    run = datetime(day.year, day.month, day.day, hour, minute, tzinfo=now.tzinfo)
+    run = _on(day, hour, minute, now)
+    return f"{run:%Y-%m-%d %H:%M}", run
+
+
+def _coming_weekday(match: re.Match[str], now: datetime) -> Built:
+    """"周五 15:00": the coming Friday at 15:00, within the next seven days. On a Friday that
+    is today while 15:00 is still ahead (what a secretary means on a Friday morning), and
+    next Friday once it has passed: the #定时 reply shows the date it chose."""
+    hour, minute = _clock(match)
+    ahead = (WEEKDAYS.index(match["weekday"].replace("天", "日")) - now.weekday()) % 7
+    run = _on(now.date() + timedelta(days=ahead), hour, minute, now)
+    if run <= now:
+        run = _on(run.date() + timedelta(days=7), hour, minute, now)
+    return f"{run:%Y-%m-%d %H:%M}", run
+
+
+def _weekday_of_week(match: re.Match[str], now: datetime) -> Built:
+    """"这周五"/"本周五": the Friday of this week (Monday to Sunday), an error once past;
+    "下周五": the Friday of next week, whatever day today is."""
+    hour, minute = _clock(match)
+    monday = now.date() - timedelta(days=now.weekday())
+    weeks = 1 if match["which"] == "下" else 0
+    day = monday + timedelta(days=7 * weeks + WEEKDAYS.index(match["weekday"].replace("天", "日")))
+    run = _on(day, hour, minute, now)
+    return f"{run:%Y-%m-%d %H:%M}", run
+
+
+def _next_at(match: re.Match[str], now: datetime) -> Built:
+    """"5:24": once, at the next 5:24: today if still ahead, else tomorrow."""
+    hour, minute = _clock(match)
+    run = _on(now.date(), hour, minute, now)
+    if run <= now:
+        run = _on(now.date() + timedelta(days=1), hour, minute, now)
     return f"{run:%Y-%m-%d %H:%M}", run
 
 
@@ -219,6 +267,7 @@ RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str], datetime], Built]]] 
     (re.compile(pattern, re.IGNORECASE), build) for pattern, build in [
         (r"cron:\s*(?P<cron>.*)", _cron),
         (r"(?:每天|每日|天天)的?\s*" + _TIME, _daily),
+        # China's official workdays: holidays off, 调休 weekends on (bot/posts/workdays.py)
         (r"(?:每个?)?工作日(?:每天)?的?\s*" + _TIME, _workdays),
         (r"每个?(?:周|星期|礼拜)(?P<days>.+?)的?\s*" + _TIME, _weekly),
         (r"每个?月的?(?P<days>.*?[日号天底末])的?\s*" + _TIME, _monthly),
@@ -227,5 +276,9 @@ RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str], datetime], Built]]] 
         (_DATE + r"(?:\s*[日号]\s*|\s+)" + _TIME, _on_date),
         (r"(?P<month>\d{1,2})\s*月\s*(?P<day>\d{1,2})\s*[日号]\s*" + _TIME, _on_month_day),
         (r"(?P<rel>今天|明天|后天|大后天)的?\s*" + _TIME, _relative),
+        # 周五 15:00 (the coming one); 这周五 / 本周五 / 下周五 15:00 (this or next week's)
+        (r"(?:周|星期|礼拜)" + _WEEKDAY + _TIME, _coming_weekday),
+        (r"(?P<which>这|本|下)个?(?:周|星期|礼拜)" + _WEEKDAY + _TIME, _weekday_of_week),
+        (_TIME, _next_at),  # a bare "5:24": once, today if still ahead, else tomorrow
     ]
 ]

@@ -4,8 +4,9 @@
 a canonical text (written back to the post file), an APScheduler trigger and, for some rules,
 a note for the admin. Every trigger is built with `timezone=tz`, so the host's TZ never
 matters, and a naive `now` is read as a time in `tz`. Dates are left to APScheduler: a rule is a table row
-(pattern -> CronTrigger fields or one run date, in bot/posts/schedule_phrases.py), nothing
-here walks a calendar itself.
+(pattern -> CronTrigger fields, official workdays or one run date, in
+bot/posts/schedule_phrases.py), nothing here walks a calendar itself; 工作日 follows China's
+official calendar (bot/posts/workdays.py).
 """
 
 from __future__ import annotations
@@ -21,7 +22,17 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 
 from bot.core.textnorm import to_simplified
-from bot.posts.schedule_phrases import CRON_EXAMPLE, END, RULES, ScheduleError, examples, valid_date
+from bot.posts.schedule_phrases import (
+    CRON_EXAMPLE,
+    END,
+    RULES,
+    ScheduleError,
+    Workdays,
+    examples,
+    valid_date,
+)
+from bot.posts.workdays import NOTE as WORKDAYS_NOTE
+from bot.posts.workdays import WorkdayTrigger
 
 __all__ = ["ScheduleError", "ScheduleRule", "fire_times", "parse_schedule"]
 
@@ -29,7 +40,7 @@ __all__ = ["ScheduleError", "ScheduleRule", "fire_times", "parse_schedule"]
 @dataclass(frozen=True)
 class ScheduleRule:
     text: str  # canonical, e.g. "每周一 09:00"; parse_schedule(text) gives the same rule back
-    trigger: BaseTrigger  # CronTrigger or DateTrigger, timezone set explicitly
+    trigger: BaseTrigger  # CronTrigger, WorkdayTrigger or DateTrigger, timezone set explicitly
     recurring: bool
     note: str = ""  # a caveat for the admin, e.g. that 每月31日 skips shorter months
 
@@ -107,6 +118,9 @@ def parse_schedule(
             raise ScheduleError(f"截止日期 {last} 已经过去了（现在是 {now:%Y-%m-%d %H:%M}）",
                                 f"每天 8:30 至 {now.year + 1}-12-31")
         canonical += f" 至 {last}"
+    if isinstance(when, Workdays):
+        trigger = WorkdayTrigger(when.hour, when.minute, tz, end_date=end)
+        return ScheduleRule(canonical, trigger, recurring=True, note=WORKDAYS_NOTE)
     try:
         trigger = CronTrigger(**when, timezone=tz, end_date=end)
     except ValueError as error:
