@@ -243,6 +243,96 @@ def test_the_raw_seed_cleans_to_simplified_text_without_pinyin() -> None:
     assert "电话/传真：0351-8224667" in text
 
 
+# --- flags on the page's layout: other articles' headlines, an address cut in two ----------
+
+
+def flagged_lines(text: str) -> dict[str, str]:
+    """The flagged lines of the cleaned text, each with why it was flagged."""
+    article = clean_article(text)
+    lines = article.text.split("\n")
+    return {lines[flag.line - 1]: flag.why for flag in article.flags}
+
+
+ARTICLE_WITH_RELATED_HEADLINES = """喜讯：我会获评全国“四好”商会
+六一儿童节来临之际，从省工商联传来特大喜讯：我会获评全国“四好”商会。
+由左至右：
+一、加强商会党建
+2021年6月1日
+山西省山东商会秘书处
+商会荣获全国工商联“抗击新冠肺炎疫情先进商会组织”
+全面打赢疫情防控攻坚战——山西省山东商会再次发力
+电话/传真：0351-8224667"""
+
+
+def test_headlines_of_other_articles_after_the_body_are_flagged() -> None:
+    flagged = flagged_lines(ARTICLE_WITH_RELATED_HEADLINES)
+    assert list(flagged) == ["商会荣获全国工商联“抗击新冠肺炎疫情先进商会组织”",
+                             "全面打赢疫情防控攻坚战——山西省山东商会再次发力"]
+    assert all("其他文章的标题" in why for why in flagged.values())
+    # The article's own headline (line 1), a lead-in, a section heading, the date, the
+    # signature and the contact lines are short and unpunctuated too, but none is flagged.
+    assert cleaned(ARTICLE_WITH_RELATED_HEADLINES).split("\n\n")[:6] == [
+        "喜讯：我会获评全国“四好”商会", "六一儿童节来临之际，从省工商联传来特大喜讯：我会获评全国“四好”商会。",
+        "由左至右：", "一、加强商会党建", "2021年6月1日", "山西省山东商会秘书处"]
+
+
+def test_every_line_under_a_related_news_marker_is_flagged() -> None:
+    flagged = flagged_lines("全体会员为阳曲县教育局慈善义捐331.1万元。\n\n相关新闻\n"
+                            "商会十周年庆典 2021-12-21\n鲁晋座谈会\n上一篇：商会召开会长办公会议\n"
+                            "电子邮件：sxssdsh@163.com")
+    assert list(flagged) == ["相关新闻", "商会十周年庆典 2021-12-21", "鲁晋座谈会",
+                             "上一篇：商会召开会长办公会议"]
+    assert "栏目名" in flagged["相关新闻"] and "相关文章栏目下" in flagged["鲁晋座谈会"]
+    assert "上一篇" in flagged["上一篇：商会召开会长办公会议"]
+    assert flagged_lines("推荐阅读：\n商会党支部开展党史学习教育")  # under the marker, a headline
+    assert flagged_lines("喜讯：我会获评全国“四好”商会") == {}  # one line: the article's own
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "联系地址：山西省太原市长治路\n306号火炬创业大厦C座15层",  # one line a paragraph
+        "联系地址：山西省太原市长治路\n\n306号火炬创业大厦C座15层",
+        "商会新址在山西省太原市小店区长治路\n火炬创业大厦C座15层",  # no label: three units
+    ],
+)
+def test_an_address_cut_over_two_lines_is_flagged_once(raw: str) -> None:
+    article = clean_article(raw)
+    (flag,) = article.flags
+    first, second = [line for line in article.text.split("\n") if line]
+    assert flag.line == 1 and flag.snippet in first
+    assert "地址被断成两行" in flag.why and second in flag.why  # names the other half
+    assert f"正文第 {article.text.split(chr(10)).index(second) + 1} 行" in flag.why
+    assert article.text.replace("\n", "") == raw.replace("\n", "")  # flagged, not joined
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "联系地址：山西省太原市长治路306号火炬创业大厦C座15层\n邮政编码：030006",
+        "联系地址：山西省太原市长治路\n电话：0351-8224667",  # the next line is another label
+        "会议地点：太原市长治路\n欢迎各位会员莅临指导，共商发展大计。",  # prose follows
+        "商会总部位于山西省太原市\n2021年6月1日",  # a date is no house number
+    ],
+)
+def test_an_address_that_is_not_cut_is_not_flagged(raw: str) -> None:
+    assert clean_article(raw).flags == []
+
+
+def test_the_seed_flags_its_related_headlines_and_its_cut_address() -> None:
+    flagged = flagged_lines(seed_text())
+    headlines = [line for line, why in flagged.items() if "标题" in why]
+    assert headlines == [
+        "全面打赢新冠肺炎保卫战——小店区红十字会接收山西省山东商会防疫物资捐赠仪式",
+        "全面打赢疫情防控攻坚战——山西省山东商会再次发力",
+        "喜讯丨山西省山东商会荣获全国工商联“抗击新冠肺炎疫情先进商会组织”",
+        "喜讯：山西省山东商会被全国工商联评为——2019-2020年度全国“四好”商会",
+    ]
+    addresses = [line for line, why in flagged.items() if "地址" in why]
+    assert addresses == ["联系地址：山西省太原市长治路"]
+    assert "306号火炬创业大厦C座15层" in flagged["联系地址：山西省太原市长治路"]
+
+
 # --- draft post ---------------------------------------------------------------------------
 
 
@@ -270,3 +360,27 @@ def test_a_draft_needs_a_usable_id_and_some_text() -> None:
         draft_post("喜讯", source="s", post_id="喜讯 2021")
     with pytest.raises(ValueError):
         draft_post("\n\n", source="s", post_id="empty")
+
+
+def seed_sentences_by_hand(raw: str) -> list[str]:
+    """The seed's sentences with only the documented cleaning, done here independently."""
+    text = re.sub(f"(?<=[{CJK}]){BRACKETED_PINYIN.pattern}", "", raw)
+    text = T2S.convert(text).translate(str.maketrans(",!?:;", "，！？：；"))
+    return sentences(text)
+
+
+def sentences(text: str) -> list[str]:
+    return [part for part in re.split(r"(?<=[。！？])", re.sub(r"\s+", "", text)) if part]
+
+
+def test_the_seed_as_a_draft_keeps_its_order_and_adds_nothing() -> None:
+    raw = seed_text()
+    _, _, body = split_post(draft_post(raw, source="seed", post_id="sihao-draft"))
+    assert sentences(body) == seed_sentences_by_hand(raw)
+    # Line for line too: no line joined, split, moved or dropped, not even a flagged one.
+    raw_lines = [line for line in raw.splitlines() if line.strip()]
+    body_lines = [line for line in body.split("\n") if line]
+    assert len(body_lines) == len(raw_lines)
+    for body_line, raw_line in zip(body_lines, raw_lines, strict=True):
+        assert sentences(body_line) == seed_sentences_by_hand(raw_line)
+

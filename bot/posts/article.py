@@ -21,6 +21,7 @@ import opencc
 import tomlkit
 
 from bot.core.textnorm import to_simplified
+from bot.posts.article_layout import layout_flags
 
 # --- character classes --------------------------------------------------------------------
 
@@ -228,7 +229,12 @@ def _paragraphs(text: str) -> list[list[str]]:
 
 
 def clean_article(text: str) -> CleanedArticle:
-    """Repair scraped article text by rule; flag what needs a person (line, snippet, why)."""
+    """Repair scraped article text by rule; flag what needs a person (line, snippet, why).
+
+    Lines keep their order and words: nothing is moved, joined, added or dropped (a blank or
+    Markdown-rule line aside), so a headline of another article or an address cut in two is
+    flagged (article_layout.py) and left where it is.
+    """
     lines: list[str] = []
     flags: list[Flag] = []
     for paragraph in _paragraphs(text):
@@ -238,7 +244,8 @@ def clean_article(text: str) -> CleanedArticle:
         for line, marks in repaired:
             flags.extend(_flags(line, marks, len(lines) + 1))
             lines.append(line)
-    return CleanedArticle("\n".join(lines), flags)
+    flags.extend(Flag(index + 1, snippet, why) for index, snippet, why in layout_flags(lines))
+    return CleanedArticle("\n".join(lines), sorted(flags, key=lambda flag: flag.line))
 
 
 # --- draft post ---------------------------------------------------------------------------
