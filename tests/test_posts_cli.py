@@ -42,6 +42,8 @@ def test_list_shows_every_post_with_its_status_in_aligned_columns(tmp_path: Path
     write_post(tmp_path, "award", 'title = "喜讯：商会获评“四好”商会"', "喜讯。")
     write_post(tmp_path, "old", 'title = "元旦团拜会"\nschedule = "2020-01-01 09:00"', "团拜。")
     write_post(tmp_path, "broken", 'title = "坏文件"\nschedule = "每周八"', "正文")
+    write_post(tmp_path, "imported", 'title = "商会简讯"\nschedule = "每天 09:00"\n'
+               'review = ["第2行：乱码", "第5行：缺字"]', "简讯。")
 
     listed = posts_command(config, "list")
 
@@ -57,6 +59,7 @@ def test_list_shows_every_post_with_its_status_in_aligned_columns(tmp_path: Path
         ["award", "未定时", "-", "-", "喜讯：商会获评“四好”商会"],
         ["broken", "文件有误，未载入", "-", "-", "THE ERROR"],
         ["draft", "已暂停", "-", "-", "A draft, no schedule"],
+        ["imported", "草稿待核对（2 处）", "每天 09:00", "-", "商会简讯"],
         ["meeting", "已暂停", "每天 09:00", "-", "理事会通知"],
         ["old", "定时已过", "2020-01-01 09:00", "-", "元旦团拜会"],
         ["weekly", "已定时", "每周一 09:00", "NEXT MONDAY", "每周例会提醒"],

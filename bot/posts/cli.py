@@ -89,17 +89,19 @@ def error_row(error: PostError) -> tuple[str, str, str, str, str]:
 
 
 def status(post: Post, now: datetime) -> str:
-    """已暂停 / 未定时 / 已定时 / 定时已过, in the words of #公告列表."""
+    """草稿待核对 / 已暂停 / 未定时 / 已定时 / 定时已过, in the words of #公告列表."""
+    if post.meta.review:
+        return f"草稿待核对（{len(post.meta.review)} 处）"
     if post.meta.paused:
         return "已暂停"
     if post.rule is None:
         return "未定时"
-    return "已定时" if post.rule.next_runs(now, count=1) else "定时已过"
+    return "已定时" if post.runs_after(now) else "定时已过"
 
 
 def next_run(post: Post, now: datetime) -> str:
-    """The next time the schedule sends the post, or "-" (none, or paused)."""
-    runs = post.rule.next_runs(now, count=1) if post.rule and not post.meta.paused else []
+    """The next time the schedule sends the post, or "-" (none, paused or waiting for review)."""
+    runs = post.rule.next_runs(now, count=1) if post.rule and post.runs_after(now) else []
     return f"{runs[0]:%Y-%m-%d %H:%M}" if runs else NONE
 
 
