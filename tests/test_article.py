@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import re
 import tomllib
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import opencc
 import pytest
@@ -14,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.posts.article import Flag, clean_article, draft_post
+from bot.posts.files import parse_post
 
 REPO = Path(__file__).resolve().parents[1]
 SEED = REPO.parent / "shared" / "seeds" / "000_0fa0870774f01a57.txt"
@@ -346,8 +349,9 @@ def test_a_draft_post_is_paused_unscheduled_and_lists_the_flags() -> None:
     assert meta["title"] == "喜讯传来，群情振奋！"
     assert body == "喜讯传来，群情振奋！\n\n已初见成效！吨腥A工商时报》和《学习强国》头条刊登"
     assert "https://www.example.cn/news/1.html" in front
-    (note,) = [line for line in front.splitlines() if line.startswith("# 待核对")]
-    assert note.startswith("# 待核对 line 3: ") and "吨腥A" in note
+    review = meta["review"]
+    assert isinstance(review, list) and len(review) == 1  # one flag, one entry
+    assert review[0].startswith("正文第 3 行：") and "吨腥A" in review[0]
 
 
 def test_a_draft_with_nothing_suspicious_says_so() -> None:
@@ -384,3 +388,17 @@ def test_the_seed_as_a_draft_keeps_its_order_and_adds_nothing() -> None:
     for body_line, raw_line in zip(body_lines, raw_lines, strict=True):
         assert sentences(body_line) == seed_sentences_by_hand(raw_line)
 
+
+def test_the_seed_draft_lists_every_flag_in_review_and_loads_as_a_paused_post(tmp_path: Path) -> None:
+    raw = seed_text()
+    draft = draft_post(raw, source="seed", post_id="sihao-draft")
+    meta, _, body = split_post(draft)  # tomllib: the front matter is valid TOML
+    flags = clean_article(raw).flags
+    body_lines = body.split("\n")
+    assert meta["review"] == [f"正文第 {flag.line} 行：{flag.snippet} —— {flag.why}" for flag in flags]
+    assert len(flags) == 10  # 2 damaged places, 3 “著”, 4 headlines of other articles, 1 cut address
+    for flag in flags:
+        assert flag.snippet in body_lines[flag.line - 1]
+    path = tmp_path / "sihao-draft.md"
+    post = parse_post(path, draft, ZoneInfo("Asia/Shanghai"), datetime.now(ZoneInfo("Asia/Shanghai")))
+    assert post.meta.paused is True and post.meta.review == meta["review"]

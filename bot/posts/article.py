@@ -255,7 +255,11 @@ _TITLE_MAX = 60
 
 
 def draft_post(text: str, *, source: str, post_id: str) -> str:
-    """A paused post file for `announcements/`: cleaned body, flags as comments to review."""
+    """A paused post file for `announcements/`: the cleaned body, its flags in `review`.
+
+    `review` holds one line per flag ("正文第 N 行：snippet —— why"): the bot publishes and
+    schedules no post while the list has entries; the reviewer deletes each one once checked.
+    """
     if not _POST_ID.match(post_id):
         raise ValueError(f"post id {post_id!r}: letters, digits, - and _ only")
     article = clean_article(text)
@@ -268,17 +272,19 @@ def draft_post(text: str, *, source: str, post_id: str) -> str:
     front.add(tomlkit.comment(f"草稿 / draft from {_comment_safe(source)}"))
     front.add(tomlkit.comment("核对正文后把 paused 改为 false / review, then paused = false"))
     if article.flags:
-        front.add(tomlkit.comment("行号从正文第一行算起 / line numbers count from body line 1"))
+        front.add(tomlkit.comment("review：待核对之处，行号从正文第一行算起；核对改好一处删一条，"
+                                  "删完才能发布 / each flag, by body line; delete it once checked"))
     else:
         front.add(tomlkit.comment("未发现疑似乱码，仍请通读 / no damage found; still read it all"))
-    for flag in article.flags:
-        note = f"待核对 line {flag.line}: {flag.snippet} —— {flag.why}"
-        front.add(tomlkit.comment(_comment_safe(note)))
     front["id"] = post_id
     front["title"] = title
     front["paused"] = True
     front["mention_all"] = False
     front["set_announcement"] = False
+    if article.flags:
+        review = tomlkit.array().multiline(True)
+        review.extend(f"正文第 {flag.line} 行：{flag.snippet} —— {flag.why}" for flag in article.flags)
+        front["review"] = review
     return f"+++\n{tomlkit.dumps(front).rstrip()}\n+++\n{article.text}\n"
 
 
