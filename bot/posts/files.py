@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import tempfile
 import tomllib
 from collections.abc import Callable
@@ -26,7 +27,8 @@ from bot.posts.schedule_rules import ScheduleError, ScheduleRule, parse_schedule
 
 FENCE = "+++"
 SUFFIX = ".md"
-ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,63}$")
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,63}\Z")  # \Z: no trailing newline
+MAX_IMAGE_BYTES = 10 * 1024 * 1024  # WeChat's own limit for a picture is about this
 
 
 class PostMeta(BaseModel):
@@ -136,11 +138,37 @@ def parse_post(path: Path, text: str, tz: ZoneInfo, now: datetime) -> Post:
         except ScheduleError as error:
             line = line_of(front, ("schedule",)) + 1
             raise PostFileError(PostError(path, line, "schedule", str(error))) from None
+    for number, image in enumerate(meta.images):
+        try:
+            image_path(path.parent, image)
+        except ValueError as error:
+            line = line_of(front, ("images", number)) + 1
+            raise PostFileError(PostError(path, line, f"images.{number}", str(error))) from None
     post_id = meta.id or path.stem
     if not ID_PATTERN.match(post_id):
         problem = f"{post_id!r} cannot be an id: set one such as 'award-2021'"
         raise PostFileError(PostError(path, 1, "id", problem))
     return Post(post_id, meta, body, path, rule)
+
+
+def image_path(posts_dir: Path, name: str) -> Path:
+    """The picture a post names, if it is a regular file inside the post folder and not too
+    big; else ValueError saying why. A post must not send /etc/passwd, the database or the
+    environment (the gateway token) to 150 people, nor read /dev/zero until memory runs out."""
+    folder = posts_dir.resolve()
+    path = (folder / name).resolve()  # follows links: a link out of the folder is out
+    if not path.is_relative_to(folder):
+        raise ValueError(f"image {name!r} is outside the post folder {folder}; put it there")
+    try:
+        status = path.stat()
+    except OSError as error:
+        raise ValueError(f"image {name!r} cannot be read: {error.strerror}") from None
+    if not stat.S_ISREG(status.st_mode):
+        raise ValueError(f"image {name!r} is not a regular file")
+    if status.st_size > MAX_IMAGE_BYTES:
+        raise ValueError(f"image {name!r} is {status.st_size // 1024 // 1024} MB; "
+                         f"at most {MAX_IMAGE_BYTES // 1024 // 1024} MB")
+    return path
 
 
 def load_posts(

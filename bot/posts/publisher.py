@@ -14,10 +14,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
+from bot.core.errors import UserError
 from bot.core.messages import MENTION_ALL, MENTION_SEPARATOR, Outgoing, OutKind
 from bot.core.outbox import Outbox, Outcome
 from bot.core.store import LedgerKey, Store
-from bot.posts.files import Post
+from bot.posts.files import Post, image_path
 from bot.posts.render import render_parts
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,10 @@ def post_messages(post: Post, chat_id: str, max_length: int, preview: bool = Fal
         mentions = (MENTION_ALL,) if mention_all and not preview else ()
         messages.append(Outgoing(chat_id, text, mentions, reason=reason))
     for image in post.meta.images:
-        path = post.path.parent / image
+        try:  # checked at load too; again now, in case the file changed since
+            path = image_path(post.path.parent, image)
+        except ValueError as error:
+            raise UserError(f"“{post.title}”的图片不能发送，整条公告未发出：{error}") from None
         messages.append(Outgoing(chat_id, reason=reason, kind=OutKind.IMAGE,
                                  image_path=str(path)))
     if post.meta.link is not None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -27,6 +29,7 @@ log = logging.getLogger(__name__)
 # Statuses that mean the gateway did not act on the request.
 NOT_ACTED_ON = {Status.UNAVAILABLE, Status.RESOURCE_EXHAUSTED, Status.ABORTED}
 NAMES_KEPT = 5_000
+MAX_PICTURE_BYTES = 10 * 2**20
 
 
 @contextmanager
@@ -65,11 +68,7 @@ class Actions:
             text = await self._with_mentions(message.chat_id, message.text, message.mention_ids)
         puppet = self.connection.puppet()
         if message.kind is OutKind.IMAGE:
-            try:
-                file_box = compat.FileBox.from_file(message.image_path)
-            except OSError as error:  # nothing reached the gateway; reading again will not help
-                raise NotSent(f"图片无法读取：{message.image_path}（{error}）",
-                              retryable=False) from error
+            file_box = self._picture(message.image_path)
         with _translated(f"send to {message.chat_id}"):
             if message.kind is OutKind.TEXT:
                 message_id = await puppet.message_send_text(
@@ -85,6 +84,19 @@ class Actions:
                 raise NotSent(f"nothing to send in {message!r}", retryable=False)
         self.connection.remember_sent(str(message_id or ""))
         return str(message_id or "")
+
+    @staticmethod
+    def _picture(path: str) -> compat.FileBox:
+        """The file, read only if it is a regular file of a picture's size: never a device
+        such as /dev/zero, whatever asked for it. Nothing reached the gateway otherwise."""
+        try:
+            status = os.stat(path)
+            if not stat.S_ISREG(status.st_mode) or status.st_size > MAX_PICTURE_BYTES:
+                raise NotSent(f"图片不是普通文件或超过 {MAX_PICTURE_BYTES // 2**20} MB：{path}",
+                              retryable=False)
+            return compat.FileBox.from_file(path)
+        except OSError as error:  # reading again will not help
+            raise NotSent(f"图片无法读取：{path}（{error}）", retryable=False) from error
 
     async def _with_mentions(self, chat_id: str, text: str, mention_ids: tuple[str, ...]) -> str:
         """Mentions are written as '@name' before the text, as WeChat shows them."""
