@@ -67,7 +67,7 @@ class ChamberBot:
         self.congratulations = Congratulations(
             CongratulationRecords(self.store), self.store, self.outbox, self.library, self.wechat,
             CongratulationDetector(settings.congratulations),
-            settings.congratulations.window_hours)
+            settings.congratulations.window_hours, settings.roles)
         self.publisher = Publisher(self.outbox, self.store, self.groups_named,
                                    settings.sending.max_text_length, self.congratulations)
         self.scheduler = PostScheduler(self.library, tz, self.store, self.publisher,

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 import tempfile
 from pathlib import Path
 
-from bot.congrats.report import FontMissing, render_png, report_text, thanks_text
+from bot.congrats.card import FontMissing, render_png
+from bot.congrats.report import report_text, thanks_text
 from bot.congrats.service import Candidate, Congratulations
 from bot.core.commands import Call, command
 from bot.core.messages import Incoming
@@ -47,21 +49,24 @@ class CongratulationCommands:
              summary="谁祝贺了：人数、类型、名单和图片（默认最近一条）",
              example=f"#祝贺统计 {EXAMPLE_ID} 未祝贺")
     async def report(self, call: Call) -> None:
-        """The tally privately, then the same as a picture."""
+        """The tally privately, then the card to forward to the group (never the missing)."""
         words = [word for word in call.args if word not in ("未祝贺", "missing")]
         post_id = self.desk.get(words[0]).id if words else None
         found = self.congratulations.tally(post_id)
         missing = None
         if len(words) < len(call.args):
             missing = await self.congratulations.not_congratulated(found)
-        call.answer(report_text(found, self.desk.tz, missing))
-        folder = Path(tempfile.mkdtemp())
+        text = report_text(found, self.desk.tz, missing)
+        folder = Path(tempfile.mkdtemp(prefix="congrats-card-"))
         try:
             picture = render_png(found, folder / f"祝贺统计-{found.post_id}.png", self.desk.tz)
         except FontMissing as error:
-            call.answer(f"（图片未生成：服务器缺少中文字体。{error}）")
+            shutil.rmtree(folder, ignore_errors=True)
+            call.answer(f"{text}\n（图片未生成：服务器缺少中文字体。{error}）")
             return
-        self.replies.picture(call.talker_id, picture, reason="congratulations picture")
+        call.answer(f"{text}\n统计图随后发来，可直接转发到群里。")
+        sent = self.replies.picture(call.talker_id, picture, reason="congratulations picture")
+        sent.add_done_callback(lambda _: shutil.rmtree(folder, ignore_errors=True))
 
     @command("致谢", "thanks", role=Role.SECRETARY, usage="#致谢 编号",
              summary="在群里发一条总的致谢", example=f"#致谢 {EXAMPLE_ID}")

@@ -17,6 +17,7 @@ from tests.conftest import (
     PRESIDENTS,
     REPO,
     TEA,
+    TEST_CONFIG,
     RunningBot,
     collector_of,
     decided,
@@ -104,11 +105,15 @@ async def test_a_mixed_stream_gives_exactly_the_expected_records_and_report(
 
     await simulator.say(SECRETARY, "#祝贺统计 award 未祝贺")
     report = (await simulator.wait_for_sent(to(SECRETARY))).text.splitlines()
-    assert report[0].startswith(f"“{TITLE}”祝贺统计（")
-    assert report[1].startswith("发出后 ") and report[1].endswith("内，共 6 位会长祝贺，合计 8 条。")
-    assert report[2] == "鲜花 1 · 掌声 1 · 点赞 2 · 红包 1 · 表情 2 · 文字 3"
-    assert report[3] == "按祝贺先后：朱会长、黄会长、周会长、张会长、李会长、伊会长"
-    assert report[4] == "尚未祝贺（2 位）：刘秘书长、王管理员"
+    assert report[0] == f"“{TITLE}”祝贺统计"
+    assert report[1].startswith("发出时间：") and report[2].startswith("统计时间：")
+    assert report[3].startswith("征集截止：") and report[3].endswith("（已截止，之后的祝贺不再计入）")
+    assert report[4] == "共 6 位会长祝贺，合计 8 条消息。"
+    assert report[5] == "按类型：鲜花 1 · 掌声 1 · 点赞 2 · 红包 1 · 表情 2 · 文字 3"
+    assert report[6].endswith("所以各类相加是 10，多于 8 条消息。")
+    assert report[7] == "按祝贺先后：朱会长、黄会长、周会长、张会长、李会长、伊会长"
+    # The secretary and the admin send the posts: they are not asked to congratulate.
+    assert report[8] == "尚未祝贺：无，群里的会长都已祝贺。"
     picture = await simulator.wait_for_sent(to(SECRETARY))
     assert picture.kind == "file" and picture.text.endswith(".png")
 
@@ -151,23 +156,23 @@ async def test_thanks_once_and_export(tmp_path: Path, simulator: Simulator, star
     await running.task
     out = tmp_path / "export"
     config = tmp_path / "config.toml"
-    config.write_text((REPO / "config.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    config.write_text(TEST_CONFIG.read_text(encoding="utf-8"), encoding="utf-8")
     done = subprocess.run([sys.executable, "-m", "bot", "congrats", "export", "award", "--out", str(out),
                            "--config", str(config)], capture_output=True, text=True, cwd=REPO, check=False)
     assert done.returncode == 0, done.stderr
     raw = (out / "祝贺统计-award.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # the BOM Excel needs for Chinese
     rows = list(csv.reader(raw.decode("utf-8-sig").splitlines()))
-    assert rows[0] == ["时间", "微信ID", "群昵称", "类型", "群ID", "消息ID"]
+    assert rows[0] == ["时间（北京时间）", "微信ID", "群昵称", "类型", "内容", "群ID", "消息ID"]
     assert [row[2] for row in rows[1:]] == ["朱会长", "黄会长", "周会长", "张会长", "李会长", "伊会长"]
     with Image.open(out / "祝贺统计-award.png") as image:
-        assert image.size == (900, 760)
+        assert image.width == 1080 and image.height > 1000  # a phone's width, as tall as needed
 
 
 def test_the_picture_draws_chinese_with_a_chinese_font(tmp_path: Path) -> None:
     from PIL import ImageFont
 
-    from bot.congrats.report import cjk_font_path
+    from bot.congrats.card import cjk_font_path
 
     font = ImageFont.truetype(str(cjk_font_path()), 40)
     # With a font lacking Chinese, every character is the same "missing" box.

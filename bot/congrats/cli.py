@@ -8,8 +8,9 @@ import argparse
 import sys
 from datetime import datetime
 
+from bot.congrats.card import FontMissing, render_png
 from bot.congrats.records import CongratulationRecords
-from bot.congrats.report import FontMissing, render_png, tally, write_csv
+from bot.congrats.report import tally, write_csv
 from bot.core.config import Settings
 from bot.core.store import DATABASE, Store
 from bot.posts.files import load_posts

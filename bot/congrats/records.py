@@ -2,7 +2,8 @@
 
 A window opens when a collecting post's run starts in a group and closes after its hours (or
 at once, if the post did not go out). Each message is recorded once, by its id, whatever
-replays it; a record is committed before `record` returns.
+replays it; a record is committed before `record` returns. A database from before the `text`
+column gains it at start-up (old rows read as '').
 """
 
 from __future__ import annotations
@@ -27,10 +28,13 @@ CREATE TABLE IF NOT EXISTS congratulations (
     member_id TEXT NOT NULL,
     member_name TEXT NOT NULL,   -- the name in the group at that moment
     at REAL NOT NULL,
-    kinds TEXT NOT NULL          -- e.g. "鲜花,文字"
+    kinds TEXT NOT NULL,         -- e.g. "鲜花,文字"
+    text TEXT NOT NULL DEFAULT '' -- what was said (its first TEXT_LIMIT characters)
 );
 CREATE INDEX IF NOT EXISTS congratulations_by_post ON congratulations (post_id, at);
 """
+COLUMNS = "message_id, post_id, group_id, member_id, member_name, at, kinds, text"
+TEXT_LIMIT = 500  # a congratulation is a line; a pasted essay is not kept whole
 
 
 @dataclass(frozen=True)
@@ -51,12 +55,16 @@ class Congratulation:
     member_name: str
     at: float
     kinds: tuple[str, ...]
+    text: str = ""
 
 
 class CongratulationRecords:
     def __init__(self, store: Store) -> None:
         self.db = store.db
         self.db.executescript(SCHEMA)
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(congratulations)")}
+        if "text" not in columns:  # created by a version that did not keep the text
+            self.db.execute("ALTER TABLE congratulations ADD COLUMN text TEXT NOT NULL DEFAULT ''")
 
     def open_collection(self, collection: Collection) -> None:
         """Open a window; one closed because its post did not go out opens again (resumed)."""
@@ -88,14 +96,14 @@ class CongratulationRecords:
     def record(self, record: Congratulation) -> bool:
         """Committed when this returns; False if the message was already counted."""
         cursor = self.db.execute(
-            "INSERT OR IGNORE INTO congratulations VALUES (?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT OR IGNORE INTO congratulations ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (record.message_id, record.post_id, record.group_id, record.member_id,
-             record.member_name, record.at, ",".join(record.kinds)))
+             record.member_name, record.at, ",".join(record.kinds), record.text[:TEXT_LIMIT]))
         return cursor.rowcount == 1
 
     def congratulations(self, post_id: str) -> list[Congratulation]:
         rows = self.db.execute(
-            "SELECT * FROM congratulations WHERE post_id = ? ORDER BY at, rowid",
+            f"SELECT {COLUMNS} FROM congratulations WHERE post_id = ? ORDER BY at, rowid",
             (post_id,)).fetchall()
         return [Congratulation(row[0], row[1], row[2], row[3], row[4], row[5],
-                               tuple(row[6].split(","))) for row in rows]
+                               tuple(row[6].split(",")), row[7]) for row in rows]

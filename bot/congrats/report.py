@@ -1,43 +1,37 @@
-"""The congratulations on one post: the tally, the secretary's report, a picture, a CSV, thanks.
+"""The congratulations on one post: the tally, the secretary's report, the timeline, a CSV, thanks.
 
-Secretaries forward pictures, not tables: the PNG shows congratulations per hour and by kind
-with Chinese labels, which needs a CJK font (Debian fonts-wqy-microhei, or fonts-noto-cjk).
+The picture secretaries forward is drawn from the same tally in bot/congrats/card.py.
 """
 
 from __future__ import annotations
 
 import csv
-import os
+import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from PIL import Image, ImageDraw, ImageFont
-
 from bot.congrats.records import Congratulation, CongratulationRecords
+from bot.core.chinese_time import minute
 from bot.core.config import CONGRATULATION_KINDS
 
-FONT_ENV = "CHAMBER_CJK_FONT"
-FONT_CANDIDATES = (
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/truetype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-)
 NAMES_IN_THANKS = 5
-
-
-class FontMissing(RuntimeError):
-    """No font with Chinese characters: labels would be boxes."""
+# Timeline buckets by how long the congratulations went on: per 10 minutes within the first
+# hours, per hour over a three-day window, per day beyond (at most 72 bars).
+BUCKETS = ((4 * 3600, 600), (12 * 3600, 1800), (72 * 3600, 3600), (9 * 86_400, 3 * 3600))
+DAY = 86_400
+CSV_FORMULA_START = ("=", "+", "-", "@")  # Excel would run such a cell as a formula
 
 
 @dataclass(frozen=True)
 class Tally:
     post_id: str
     title: str
-    opened_at: float
+    opened_at: float  # when the post went out (its first window opened)
+    closes_at: float  # when the last of its windows closes (or closed)
+    counted_at: float  # when this tally was taken
     records: list[Congratulation]
 
     @property
@@ -53,55 +47,115 @@ class Tally:
             names.setdefault(record.member_id, record.member_name)
         return names
 
+    @property
+    def names_in_order(self) -> list[str]:
+        names = self.names
+        return [names[member] for member in self.members]
+
     def by_kind(self) -> dict[str, int]:
         """Messages per kind (a message with a flower and words counts for both)."""
         counts = Counter(kind for record in self.records for kind in record.kinds)
         return {kind: counts.get(kind, 0) for kind in CONGRATULATION_KINDS}
 
-    def per_hour(self) -> list[int]:
-        """Congratulations in each hour after the post was sent."""
-        if not self.records:
-            return []
-        hours = [int((record.at - self.opened_at) // 3600) for record in self.records]
-        counts = Counter(max(hour, 0) for hour in hours)
-        return [counts.get(hour, 0) for hour in range(max(counts) + 1)]
-
-    def span(self) -> str:
-        """How long after the post the last congratulation came, in words."""
-        if not self.records:
-            return "0 分钟"
-        minutes = max(0, int((self.records[-1].at - self.opened_at) // 60))
-        hours, minutes = divmod(minutes, 60)
-        return f"{hours} 小时 {minutes} 分钟" if hours else f"{minutes} 分钟"
+    @property
+    def window_open(self) -> bool:
+        return self.counted_at < self.closes_at
 
 
-def tally(records: CongratulationRecords, post_id: str, title: str) -> Tally | None:
+@dataclass(frozen=True)
+class Timeline:
+    """Congratulations per bucket, buckets aligned to the clock (06:20, 06:30 … or 14:00)."""
+
+    start: float
+    step: int  # seconds
+    counts: list[int]
+
+    def bucket_start(self, index: int) -> float:
+        return self.start + index * self.step
+
+
+def tally(records: CongratulationRecords, post_id: str, title: str,
+          now: float | None = None) -> Tally | None:
     collections = records.collections(post_id)
     if not collections:
         return None
-    opened = min(collection.opened_at for collection in collections)
-    return Tally(post_id, title, opened, records.congratulations(post_id))
+    return Tally(post_id, title, min(c.opened_at for c in collections),
+                 max(c.closes_at for c in collections), time.time() if now is None else now,
+                 records.congratulations(post_id))
+
+
+def timeline(found: Tally, tz: ZoneInfo) -> Timeline | None:
+    """Congratulations over time, or None when they all fall in one bucket (one bar says
+    nothing a count does not)."""
+    if not found.records:
+        return None
+    first = min(found.opened_at, found.records[0].at)
+    span = max(record.at for record in found.records) - first
+    step = next((step for longest, step in BUCKETS if span < longest), DAY)
+    start = _floor_to_clock(first, step, tz)
+    counts = Counter(int((record.at - start) // step) for record in found.records)
+    if len(counts) < 2:
+        return None
+    return Timeline(start, step, [counts.get(index, 0) for index in range(max(counts) + 1)])
+
+
+def _floor_to_clock(moment: float, step: int, tz: ZoneInfo) -> float:
+    """The start of the bucket of `step` seconds holding `moment`, on the local clock."""
+    shift = local_shift(moment, tz)
+    return (moment + shift) // step * step - shift
+
+
+def local_shift(moment: float, tz: ZoneInfo) -> float:
+    """Seconds the local clock is ahead of UTC at `moment` (Asia/Shanghai: 8 hours)."""
+    offset = datetime.fromtimestamp(moment, tz).utcoffset()
+    return offset.total_seconds() if offset else 0.0
 
 
 def report_text(found: Tally, tz: ZoneInfo, missing: list[str] | None = None) -> str:
-    sent = datetime.fromtimestamp(found.opened_at, tz)
-    names = found.names
-    kinds = " · ".join(f"{kind} {count}" for kind, count in found.by_kind().items())
-    lines = [
-        f"“{found.title}”祝贺统计（{sent:%m月%d日 %H:%M} 发出）",
-        f"发出后 {found.span()} 内，共 {len(names)} 位会长祝贺，合计 {len(found.records)} 条。",
-        kinds,
-    ]
-    if names:
-        lines.append(f"按祝贺先后：{'、'.join(names[m] for m in found.members)}")
+    """The secretary's report: when, how many, which kinds, who (and who not yet)."""
+    def at(moment: float) -> str:
+        return minute(datetime.fromtimestamp(moment, tz))
+
+    since = how_long(found.counted_at - found.opened_at)
+    if found.window_open:
+        closing = f"征集截止：{at(found.closes_at)}（还有 {how_long(found.closes_at - found.counted_at)}）"
+    else:
+        closing = f"征集截止：{at(found.closes_at)}（已截止，之后的祝贺不再计入）"
+    lines = [f"“{found.title}”祝贺统计", f"发出时间：{at(found.opened_at)}",
+             f"统计时间：{at(found.counted_at)}（发出后 {since}）", closing]
+    names = found.names_in_order
+    if not names:
+        lines.append("还没有人祝贺。")
+    else:
+        kinds = found.by_kind()
+        lines += [f"共 {len(names)} 位会长祝贺，合计 {len(found.records)} 条消息。",
+                  "按类型：" + " · ".join(f"{kind} {count}" for kind, count in kinds.items())]
+        if sum(kinds.values()) > len(found.records):
+            lines.append(f"一条消息可同时计入几种类型（如“恭喜[强]”既算文字也算点赞），"
+                         f"所以各类相加是 {sum(kinds.values())}，多于 {len(found.records)} 条消息。")
+        lines.append(f"按祝贺先后：{'、'.join(names)}")
     if missing is not None:
-        lines.append(f"尚未祝贺（{len(missing)} 位）：{'、'.join(missing) or '无'}")
+        lines.append(f"尚未祝贺（{len(missing)} 位）：{'、'.join(missing)}" if missing
+                     else "尚未祝贺：无，群里的会长都已祝贺。")
     return "\n".join(lines)
+
+
+def how_long(seconds: float) -> str:
+    """'45 秒', '10 分钟', '3 小时 5 分钟', '2 天 23 小时': whole units, rounded down."""
+    whole = max(0, int(seconds))
+    days, rest = divmod(whole, 86_400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days} 天 {hours} 小时" if hours else f"{days} 天"
+    if hours:
+        return f"{hours} 小时 {minutes} 分钟" if minutes else f"{hours} 小时"
+    return f"{minutes} 分钟" if minutes else f"{secs} 秒"
 
 
 def thanks_text(found: Tally) -> str:
     """One thank-you for everyone: "感谢X会长、Y会长等28位会长的祝贺与支持！"."""
-    names = [found.names[member] for member in found.members]
+    names = found.names_in_order
     shown = "、".join(names[:NAMES_IN_THANKS])
     if len(names) > NAMES_IN_THANKS:
         return f"感谢{shown}等{len(names)}位会长的祝贺与支持！"
@@ -109,67 +163,20 @@ def thanks_text(found: Tally) -> str:
 
 
 def write_csv(found: Tally, path: Path, tz: ZoneInfo) -> Path:
-    """UTF-8 with a BOM, so Excel opens the Chinese intact."""
+    """One row per message, its time on the chamber's clock; UTF-8 with a BOM, so Excel opens
+    the Chinese intact."""
+    zone = "北京时间" if tz.key == "Asia/Shanghai" else tz.key
     with path.open("w", encoding="utf-8-sig", newline="") as out:
         writer = csv.writer(out)
-        writer.writerow(["时间", "微信ID", "群昵称", "类型", "群ID", "消息ID"])
+        writer.writerow([f"时间（{zone}）", "微信ID", "群昵称", "类型", "内容", "群ID", "消息ID"])
         for record in found.records:
             at = datetime.fromtimestamp(record.at, tz)
-            writer.writerow([f"{at:%Y-%m-%d %H:%M:%S}", record.member_id, record.member_name,
-                             "、".join(record.kinds), record.group_id, record.message_id])
+            writer.writerow([f"{at:%Y-%m-%d %H:%M:%S}", record.member_id,
+                             _cell(record.member_name), "、".join(record.kinds),
+                             _cell(record.text), record.group_id, record.message_id])
     return path
 
 
-def cjk_font_path() -> Path:
-    for candidate in (os.environ.get(FONT_ENV, ""), *FONT_CANDIDATES):
-        if candidate and Path(candidate).is_file():
-            return Path(candidate)
-    raise FontMissing("no Chinese font found: install fonts-wqy-microhei (apt) or set "
-                      f"{FONT_ENV} to a .ttf/.ttc with Chinese characters")
-
-
-def render_png(found: Tally, path: Path, tz: ZoneInfo) -> Path:
-    """Two bar charts with Chinese labels: per hour after the post, and by kind."""
-    font_file = str(cjk_font_path())
-    title_font = ImageFont.truetype(font_file, 30)
-    font = ImageFont.truetype(font_file, 20)
-    small = ImageFont.truetype(font_file, 16)
-    width, height = 900, 760
-    image = Image.new("RGB", (width, height), "white")
-    draw = ImageDraw.Draw(image)
-    sent = datetime.fromtimestamp(found.opened_at, tz)
-    title = found.title if len(found.title) <= 22 else found.title[:21] + "…"
-    draw.text((40, 24), f"“{title}”祝贺统计", font=title_font, fill="#b3261e")
-    draw.text((40, 70), f"{sent:%Y年%m月%d日 %H:%M} 发出 · {len(found.names)} 位会长 · "
-                        f"{len(found.records)} 条祝贺", font=font, fill="#333333")
-
-    hours = found.per_hour() or [0]
-    _bars(draw, (40, 150, width - 40, 400), [f"{h + 1}" for h in range(len(hours))], hours,
-          "每小时祝贺数（发出后第几小时）", font, small, "#d9534f")
-    kinds = found.by_kind()
-    _bars(draw, (40, 470, width - 40, 720), list(kinds), list(kinds.values()),
-          "按类型", font, small, "#f0ad4e")
-    image.save(path, "PNG")
-    return path
-
-
-def _bars(draw: ImageDraw.ImageDraw, box: tuple[int, int, int, int], labels: list[str],
-          values: list[int], caption: str, font: ImageFont.FreeTypeFont,
-          small: ImageFont.FreeTypeFont, colour: str) -> None:
-    left, top, right, bottom = box
-    draw.text((left, top - 36), caption, font=font, fill="#333333")
-    draw.line((left, bottom, right, bottom), fill="#999999", width=2)
-    peak = max(values) or 1
-    slot = (right - left) / max(len(values), 1)
-    step = max(1, len(labels) // 24)  # at most ~24 labels under the bars
-    for index, (label, value) in enumerate(zip(labels, values, strict=True)):
-        x0 = left + index * slot + slot * 0.15
-        x1 = left + (index + 1) * slot - slot * 0.15
-        y0 = bottom - (bottom - top - 30) * value / peak
-        draw.rectangle((x0, y0, x1, bottom), fill=colour)
-        if value:
-            draw.text(((x0 + x1) / 2, y0 - 4), str(value), font=small, fill="#333333",
-                      anchor="mb")
-        if index % step == 0:
-            draw.text(((x0 + x1) / 2, bottom + 6), label, font=small, fill="#333333",
-                      anchor="mt")
+def _cell(said: str) -> str:
+    """What a member wrote, never read by Excel as a formula."""
+    return "'" + said if said.startswith(CSV_FORMULA_START) else said

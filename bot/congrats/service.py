@@ -13,19 +13,22 @@ import asyncio
 import time
 from dataclasses import dataclass
 
-from bot.congrats.detector import CongratulationDetector, quote_in
+from bot.congrats.detector import RED_ENVELOPE, STICKER, CongratulationDetector, quote_in
 from bot.congrats.records import Collection, Congratulation, CongratulationRecords
 from bot.congrats.report import Tally, tally, thanks_text
+from bot.core.config import RoleSettings
 from bot.core.errors import UserError
 from bot.core.messages import Incoming, MessageKind, Outgoing, People
 from bot.core.outbox import Outbox, Outcome
-from bot.core.store import LedgerKey, Store
+from bot.core.store import THANKS_SUFFIX, LedgerKey, Store
 from bot.posts.files import Post
 from bot.posts.library import PostLibrary
 
 COUNTABLE = {MessageKind.RED_ENVELOPE, MessageKind.STICKER, MessageKind.TEXT}
-THANKS_SUFFIX = "#thanks"  # the thank-you's post id in the send ledger
 LOOKBACK_SECONDS = 24 * 3600.0  # auto thanks: windows closed this recently
+# What the CSV shows for a message that has no words of its own.
+SAID_WITHOUT_WORDS = {MessageKind.RED_ENVELOPE: f"[{RED_ENVELOPE}]",
+                      MessageKind.STICKER: f"[{STICKER}]"}
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,7 @@ class Candidate:
 class Congratulations:
     def __init__(self, records: CongratulationRecords, store: Store, outbox: Outbox,
                  library: PostLibrary, people: People, detector: CongratulationDetector,
-                 window_hours: float) -> None:
+                 window_hours: float, roles: RoleSettings) -> None:
         self.records = records
         self.store = store
         self.outbox = outbox
@@ -46,6 +49,8 @@ class Congratulations:
         self.people = people
         self.detector = detector
         self.window_hours = window_hours
+        # The secretariat sends the posts: it is never counted as "not yet congratulated".
+        self.staff = {*roles.secretaries, *roles.admins}
 
     # --- windows (the publisher's RunWatcher) ------------------------------------------------
 
@@ -85,9 +90,10 @@ class Congratulations:
         if not kinds:
             return False
         name = await self.people.member_name(message.room_id, message.talker_id)
+        said = SAID_WITHOUT_WORDS.get(message.kind, message.text)
         return self.records.record(Congratulation(
             message.message_id, collection.post_id, message.room_id, message.talker_id, name,
-            message.time.timestamp(), kinds))
+            message.time.timestamp(), kinds, said))
 
     # --- reports ------------------------------------------------------------------------------
 
@@ -105,11 +111,15 @@ class Congratulations:
         return found
 
     async def not_congratulated(self, found: Tally) -> list[str]:
-        """Names of the members of the post's groups who have not congratulated (bot excluded)."""
-        done = {*found.members, self.people.self_id}
-        groups = dict.fromkeys(c.group_id for c in self.records.collections(found.post_id))
-        return [await self.people.member_name(group, member) for group in groups
-                for member in await self.people.room_member_ids(group) if member not in done]
+        """Names of the members of the post's groups who have not congratulated, each once;
+        the bot, the secretaries and the admins are not asked to."""
+        done = {*found.members, self.people.self_id, *self.staff}
+        missing: dict[str, str] = {}
+        for group in dict.fromkeys(c.group_id for c in self.records.collections(found.post_id)):
+            for member in await self.people.room_member_ids(group):
+                if member not in done and member not in missing:
+                    missing[member] = await self.people.member_name(group, member)
+        return list(missing.values())
 
     # --- thanks -------------------------------------------------------------------------------
 
