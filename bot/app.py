@@ -17,7 +17,7 @@ from bot.congrats.records import CongratulationRecords
 from bot.congrats.service import Congratulations
 from bot.core.config import Settings
 from bot.core.errors import MaybeSent, NotSent, report_if_failed
-from bot.core.messages import ADMIN_NOTICE, UNREPORTED, Incoming, Outgoing
+from bot.core.messages import ADMIN_NOTICE, UNREPORTED, Incoming, Outgoing, Priority
 from bot.core.outbox import Failure, Outbox
 from bot.core.replies import Replies
 from bot.core.router import Route, Router
@@ -72,7 +72,10 @@ class ChamberBot:
                                    settings.sending.max_text_length, self.congratulations)
         self.scheduler = PostScheduler(self.library, tz, self.store, self.publisher,
                                        self.connection.logged_in, self.notify_admins,
-                                       self.report_unexpected, now)
+                                       self.report_unexpected, now, receipts=(
+                                           # straight to WeChat: a receipt is no alert, so no webhook
+                                           self._tell_admins if settings.announcements.receipts
+                                           else None))
         self.scheduler.every(WATCH_POSTS_SECONDS, self.library.reload_if_changed, "watch")
         if settings.congratulations.auto_thanks:
             self.scheduler.every(AUTO_THANKS_SECONDS, self.congratulations.thank_closed_windows,
@@ -84,7 +87,8 @@ class ChamberBot:
         self.connection.state_listeners.append(self.status.on_state)
 
         if routes is None:
-            routes = build_routes(Services(settings, Replies(self.outbox), self.desk,
+            replies = Replies(self.outbox, settings.roles, settings.sending)
+            routes = build_routes(Services(settings, replies, self.desk,
                                            self.congratulations, self.status, self.wechat,
                                            self.report_unexpected))
         self.router = Router(routes, settings.roles, self.report_unexpected)
@@ -142,7 +146,7 @@ class ChamberBot:
     def _tell_admins(self, text: str) -> None:
         """The alerts' way into WeChat: a private message to each admin."""
         for admin in self.settings.roles.admins:
-            self.outbox.send(Outgoing(admin, text, reason=ADMIN_NOTICE))
+            self.outbox.send(Outgoing(admin, text, reason=ADMIN_NOTICE, priority=Priority.STAFF))
 
     async def _report_failure(self, failure: Failure) -> None:
         if failure.message.reason in UNREPORTED:

@@ -107,7 +107,8 @@ async def test_every_command_refused_for_the_wrong_role(
 ) -> None:
     path = write_post(tmp_path, "meeting", *MEETING)
     before = path.read_text(encoding="utf-8")
-    running = await start_with_posts(tmp_path, simulator, start_bot)
+    # One member tries every command within a minute: above the members' reply limit.
+    running = await start_with_posts(tmp_path, simulator, start_bot, member_replies_per_minute=100)
     for command in [c for c in command_table() if c.role > 0]:
         await simulator.say(MEMBER, command.example.replace("award-2019-2020-sihao", "meeting"))
         refusal = await simulator.wait_for_sent(to(MEMBER))

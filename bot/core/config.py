@@ -110,6 +110,19 @@ class SendingSettings(Section):
     max_attempts: Annotated[int, Field(ge=1)] = 4
     retry_base_seconds: Annotated[float, Field(ge=0)] = 1.0
     max_text_length: Annotated[int, Field(gt=0)] = 2000
+    # Answers to members (not secretaries or admins) are limited, so a flood in the group
+    # cannot hold up the secretariat's work; one that waited longer than this is dropped.
+    member_replies_per_minute: Annotated[int, Field(ge=1)] = 10  # to one member
+    all_member_replies_per_minute: Annotated[int, Field(ge=1)] = 60  # to all of them
+    member_reply_expires_seconds: Annotated[float, Field(gt=0)] = 30.0
+
+
+class AnnouncementSettings(Section):
+    """Scheduled announcements: what the admins hear about them."""
+
+    # After each scheduled run, one private line to each admin: which post, which run, how many
+    # parts reached how many groups. Not an alert: never sent to the alert webhook.
+    receipts: bool = True
 
 
 CONGRATULATION_KINDS = ("鲜花", "掌声", "点赞", "红包", "表情", "文字")
@@ -164,6 +177,7 @@ class Settings(Section):
     groups: Annotated[list[GroupSettings], Field(min_length=1)]
     roles: RoleSettings = RoleSettings()
     faq: FaqSettings = FaqSettings()
+    announcements: AnnouncementSettings = AnnouncementSettings()
     congratulations: CongratulationSettings = CongratulationSettings()
     sending: SendingSettings = SendingSettings()
     storage: StorageSettings = StorageSettings()

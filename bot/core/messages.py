@@ -88,6 +88,15 @@ COMMAND_REPLY = "command reply"
 UNREPORTED = frozenset({ADMIN_NOTICE, COMMAND_REPLY})
 
 
+class Priority(enum.IntEnum):
+    """Which queued message goes first: a flood of members' questions must not delay the
+    secretary's announcement (lower goes first; equal ones in the order queued)."""
+
+    POST = 0  # announcements, scheduled posts, thanks: the group is waiting
+    STAFF = 1  # answers and notices to the secretaries and admins
+    MEMBER = 2  # answers to members: limited, and dropped when stale
+
+
 @dataclass(frozen=True)
 class Outgoing:
     chat_id: str
@@ -100,6 +109,8 @@ class Outgoing:
     link: LinkCard | None = None
     # Set for post parts: the send ledger keeps them from ever going out twice.
     ledger: LedgerKey | None = None
+    priority: Priority = Priority.POST
+    expires_after: float | None = None  # seconds in the queue after which it is not worth sending
 
 
 class People(Protocol):

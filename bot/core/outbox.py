@@ -16,18 +16,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
+import itertools
 import logging
 import random
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from bot.core.cache import BoundedCache
 from bot.core.config import SendingSettings
 from bot.core.errors import MaybeSent, NotSent
-from bot.core.messages import Outgoing
+from bot.core.messages import Outgoing, Priority
 from bot.core.retry import backoff
 from bot.core.store import SENT, UNKNOWN, Store
 
@@ -52,6 +53,16 @@ class Outcome(enum.Enum):
     NOT_SENT = "not sent"
     UNKNOWN = "outcome unknown"
     STOPPED = "not sent: the bot stopped"  # a post part stays pending in the ledger
+    DROPPED = "not sent: too late"  # a reply that waited longer than it was worth
+
+
+@dataclass(order=True)
+class Queued:
+    priority: Priority
+    seq: int
+    message: Outgoing = field(compare=False)
+    outcome: asyncio.Future[Outcome] = field(compare=False)
+    queued_at: float = field(compare=False)
 
 
 @dataclass(frozen=True)
@@ -82,7 +93,9 @@ class Outbox:
         self.clock = clock
         self.failures: deque[Failure] = deque(maxlen=200)
         self.failure_listeners: list[FailureListener] = []
-        self._queue: asyncio.Queue[tuple[Outgoing, asyncio.Future[Outcome]]] = asyncio.Queue()
+        # Most urgent first (Outgoing.priority), then in the order queued.
+        self._queue: asyncio.PriorityQueue[Queued] = asyncio.PriorityQueue()
+        self._queued = itertools.count()
         self._last_send = -1e9
         self._last_chat = ""
         self._last_send_in_chat: BoundedCache[str, float] = BoundedCache(CHATS_REMEMBERED)
@@ -104,17 +117,27 @@ class Outbox:
         if self._stopping:
             outcome.set_result(Outcome.STOPPED)
         else:
-            self._queue.put_nowait((message, outcome))
+            queued_at = self.clock()
+            self._queue.put_nowait(Queued(message.priority, next(self._queued), message, outcome,
+                                          queued_at))
         return outcome
 
     async def run(self) -> None:
         """Deliver what is queued, in order, until close() (or cancellation)."""
         self._runner = asyncio.current_task()
         while not self._stopping:
-            self._next = message, outcome = await self._queue.get()
+            queued = await self._queue.get()
+            self._next = message, outcome = queued.message, queued.outcome
+            if self._too_late(queued):  # stale already: it costs no pause
+                self._next = None
+                continue
             await self._in_flight.acquire()  # with the rate limit: the previous one is done
             if self.settings.rate_limit:
                 await self._wait_for_turn(message.chat_id)
+            if self._too_late(queued):
+                self._in_flight.release()
+                self._next = None
+                continue
             task = asyncio.create_task(self._deliver(message, outcome))
             self._next = None
             self._tasks[task] = message, outcome
@@ -156,13 +179,25 @@ class Outbox:
             await asyncio.gather(*busy, return_exceptions=True)
         left = [self._next] if self._next is not None else []
         while not self._queue.empty():
-            left.append(self._queue.get_nowait())
+            queued = self._queue.get_nowait()
+            left.append((queued.message, queued.outcome))
         for _, outcome in left:
             if not outcome.done():
                 outcome.set_result(Outcome.STOPPED)
         parts = sum(message.ledger is not None for message, _ in left)
         log.info("outbox closed: %d queued message(s) not sent (%d post part(s), still pending "
                  "in the ledger)", len(left), parts)
+
+    def _too_late(self, queued: Queued) -> bool:
+        """A reply that could not go out in time is dropped, not sent late (a flood of member
+        messages must not turn into a flood of stale answers)."""
+        expires = queued.message.expires_after
+        if expires is None or self.clock() - queued.queued_at <= expires:
+            return False
+        log.info("dropped a reply to %s: not sent within %.0f s (%s)",
+                 queued.message.chat_id, expires, queued.message.reason)
+        queued.outcome.set_result(Outcome.DROPPED)
+        return True
 
     def _pause_before(self, chat_id: str) -> float:
         now = self.clock()

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Protocol
 
 from bot.core.errors import UserError
-from bot.core.messages import MENTION_ALL, MENTION_SEPARATOR, Outgoing, OutKind
+from bot.core.messages import MENTION_ALL, MENTION_SEPARATOR, Outgoing, OutKind, Priority
 from bot.core.outbox import Outbox, Outcome
 from bot.core.store import LedgerKey, Store
 from bot.posts.files import Post, image_path
@@ -59,27 +59,30 @@ def post_messages(post: Post, chat_id: str, max_length: int, preview: bool = Fal
     to one person, with @所有人 written out instead of notifying anyone."""
     reason = f"{'preview of ' if preview else ''}post {post.id}"
     texts = render_parts(post.title, post.body, max_length)
+    priority = Priority.STAFF if preview else Priority.POST  # a preview is an answer
     messages = []
     for number, text in enumerate(texts):
         mention_all = post.meta.mention_all and number == 0
         if mention_all and preview:
             text = f"@所有人{MENTION_SEPARATOR}{text}"
         mentions = (MENTION_ALL,) if mention_all and not preview else ()
-        messages.append(Outgoing(chat_id, text, mentions, reason=reason))
+        messages.append(Outgoing(chat_id, text, mentions, reason=reason, priority=priority))
     for image in post.meta.images:
         try:  # checked at load too; again now, in case the file changed since
             path = image_path(post.path.parent, image)
         except ValueError as error:
             raise UserError(f"“{post.title}”的图片不能发送，整条公告未发出：{error}") from None
         messages.append(Outgoing(chat_id, reason=reason, kind=OutKind.IMAGE,
-                                 image_path=str(path)))
+                                 image_path=str(path), priority=priority))
     if post.meta.link is not None:
         card = post.meta.link
-        messages.append(Outgoing(chat_id, reason=reason, kind=OutKind.LINK, link=card))
+        messages.append(Outgoing(chat_id, reason=reason, kind=OutKind.LINK, link=card,
+                                 priority=priority))
     if post.meta.set_announcement:
         announcement = render_parts(post.title, post.body, max_length)[0]
         if preview:
-            messages.append(Outgoing(chat_id, f"【群公告】\n{announcement}", reason=reason))
+            messages.append(Outgoing(chat_id, f"【群公告】\n{announcement}", reason=reason,
+                                     priority=priority))
         else:
             messages.append(Outgoing(chat_id, announcement, reason=reason,
                                      kind=OutKind.ANNOUNCEMENT))
