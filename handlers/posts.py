@@ -96,7 +96,16 @@ class PostCommands:
             call.answer(f"已取消“{post.title}”的定时。")
             return
         note = f"（注意：{rule.note}）" if rule.note else ""
-        call.answer(f"已定时“{post.title}”：{rule.text}。下次：{self._next(post.id)}{note}")
+        # From the library's rule: its 工作日 calendar reports a year it does not know yet.
+        runs = [day_and_time(run) for run in post.rule.next_runs(self.desk.now(), 3)
+                ] if post.rule and self.desk.next_run(post.id) else []
+        if runs and not rule.recurring:
+            call.answer(f"已定时“{post.title}”：{runs[0]}，只发一次。{note}")
+        elif runs:
+            call.answer(f"已定时“{post.title}”：{rule.text}。下次：{runs[0]}"
+                        + (f"，之后：{'、'.join(runs[1:])}" if runs[1:] else "") + note)
+        else:
+            call.answer(f"已定时“{post.title}”：{rule.text}。下次：{self._next(post.id)}{note}")
 
     @command("暂停", "pause", role=A, usage="#暂停 编号", summary="暂停定时发送",
              example=f"#暂停 {EXAMPLE_ID}", place=PRIVATE)

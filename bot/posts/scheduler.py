@@ -4,7 +4,10 @@ It only schedules. Its jobs follow the post library (one job per scheduled, unpa
 job id is the post id) and are rebuilt whenever the library reloads. The scheduler never
 decides twice about one run: every run is keyed by its slot in the send ledger. Runs missed
 while the bot was down (or the gateway away) are sent if still within the post's grace
-period, otherwise reported to the admins. Other periodic work (hot reload, auto thanks) is
+period, otherwise reported to the admins. After each scheduled run the admins get a one-line
+receipt (`receipts`, off with `[announcements] receipts = false`); manual runs and previews
+answer the person who asked instead. 工作日 posts tell the admins, once a year, when the
+official calendar does not know the year yet. Other periodic work (hot reload, auto thanks) is
 added through `every()`. A job or background run that raises is reported as unexpected.
 """
 
@@ -20,19 +23,23 @@ from zoneinfo import ZoneInfo
 from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.core.chinese_time import minute
+from bot.core.chinese_time import day_and_time, minute
 from bot.core.errors import ReportUnexpected, report_if_failed
+from bot.core.outbox import Outcome
 from bot.core.store import Store
 from bot.posts.files import Post
 from bot.posts.library import Notify, PostLibrary
 from bot.posts.publisher import Publisher, RunReport, slot_of
 from bot.posts.schedule_rules import fire_times
+from bot.posts.workdays import WorkdayTrigger, unknown_year_notice
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 30
 ALIVE_KEY = "scheduler_alive"
 POST_JOB = "post:"
+CALENDAR_TOLD = "workday_calendar_unknown:"  # + year: the admins were told
+TellAdmins = Callable[[str], None]  # a private message to every admin, not an alert
 
 
 class PostScheduler:
@@ -46,6 +53,7 @@ class PostScheduler:
         notify_admins: Notify,
         report_unexpected: ReportUnexpected,
         clock: Callable[[], datetime],
+        receipts: TellAdmins | None = None,  # where a scheduled run's receipt goes; None: off
     ) -> None:
         self.library = library
         self.tz = tz
@@ -55,10 +63,12 @@ class PostScheduler:
         self.notify_admins = notify_admins
         self.report_unexpected = report_unexpected
         self.now = clock
+        self.receipts = receipts
         self.aps = AsyncIOScheduler(timezone=tz)
         self.aps.add_listener(self._job_failed, EVENT_JOB_ERROR)
-        self._background_runs: set[asyncio.Future[RunReport | None]] = set()
+        self._background_runs: set[asyncio.Future[Any]] = set()
         self.stopped = False
+        library.change_listeners.append(self._watch_calendar)  # before the jobs compute runs
         library.change_listeners.append(self._sync_jobs)
 
     # --- jobs -------------------------------------------------------------------------------
@@ -94,6 +104,24 @@ class PostScheduler:
         runs = [(when, post.id, post.title) for post in self.library.posts.values()
                 if (when := self.next_run(post.id)) is not None]
         return sorted(runs)[:count]
+
+    def _watch_calendar(self) -> None:
+        """工作日 posts tell us when they meet a year the official calendar does not know."""
+        for post in self.library.posts.values():
+            if post.rule is not None and isinstance(post.rule.trigger, WorkdayTrigger):
+                post.rule.trigger.on_unknown_year = self._calendar_unknown
+
+    def _calendar_unknown(self, year: int) -> None:
+        """Tell the admins once per year (restarts included), not at every run or look-ahead."""
+        key = f"{CALENDAR_TOLD}{year}"
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # runs looked at outside the running bot: it tells them later
+            return
+        if self.store.get(key) is not None:
+            return
+        self.store.put(key, self.now().isoformat())
+        self._spawn(f"notice: no calendar for {year}", self.notify_admins(unknown_year_notice(year)))
 
     def _job_failed(self, event: JobExecutionEvent) -> None:
         if event.exception is not None:
@@ -151,9 +179,12 @@ class PostScheduler:
 
     async def _resume(self, post: Post, slot: str) -> RunReport | None:
         await self.gateway_ready.wait()
-        return await self.publisher.run(post, slot)
+        report = await self.publisher.run(post, slot)
+        if not slot.startswith("manual:"):
+            self._receipt(post, datetime.fromisoformat(slot), report)
+        return report
 
-    def _spawn(self, what: str, run: Awaitable[RunReport | None]) -> None:
+    def _spawn(self, what: str, run: Awaitable[Any]) -> None:
         task = asyncio.ensure_future(run)
         self._background_runs.add(task)
         task.add_done_callback(self._background_runs.discard)
@@ -206,4 +237,25 @@ class PostScheduler:
         if report.interrupted:  # not a failure: a restart within grace sends the rest
             log.info("post %s, run %s: stopped part-way; the rest is pending", post.id, when)
         # Parts that failed are reported by the outbox's alert, once per run and group.
+        self._receipt(post, when, report)
         return report
+
+    def _receipt(self, post: Post, when: datetime, report: RunReport) -> None:
+        if self.receipts is not None and not report.interrupted:
+            self.receipts(receipt(post, when, report))
+
+
+def receipt(post: Post, when: datetime, report: RunReport) -> str:
+    """One line for the admins: which post, which run, how many parts reached how many groups."""
+    what = f"“{post.title}”（{post.id}），{day_and_time(when)}"
+    groups = len(report.outcomes)
+    total = sum(len(outcomes) for outcomes in report.outcomes.values())
+    if not groups:
+        return f"定时公告未发送：{what}，找不到目标群，请检查公告文件的 groups。"
+    if report.complete:
+        return f"定时公告已发出：{what}，{total} 条发到 {groups} 个群。"
+    reached = sum(outcome in (Outcome.SENT, Outcome.ALREADY_SENT)
+                  for outcomes in report.outcomes.values() for outcome in outcomes)
+    why = "；".join(dict.fromkeys(report.problems)) or "原因见日志"
+    return (f"定时公告未发全：{what}，{groups} 个群共 {total} 条，{reached} 条已发出，"
+            f"{total - reached} 条未能发出：{why}")
