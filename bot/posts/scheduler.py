@@ -75,7 +75,7 @@ class PostScheduler:
 
     def _sync_jobs(self) -> None:
         wanted = {post.id: post for post in self.library.posts.values()
-                  if post.rule is not None and not post.meta.paused}
+                  if post.runs_after(self.now())}  # a one-off already past: no job
         for job in self.aps.get_jobs():
             if job.id.startswith(POST_JOB) and job.id.removeprefix(POST_JOB) not in wanted:
                 job.remove()
@@ -198,7 +198,7 @@ class PostScheduler:
         since, now = datetime.fromisoformat(last_alive), self.now()
         missed: list[str] = []
         for post in self.library.posts.values():
-            if post.rule is None or post.meta.paused:
+            if post.rule is None or post.meta.paused or post.meta.review:
                 continue
             for when in fire_times(post.rule.trigger, since, until=now):
                 if slot_of(when) in skip:
