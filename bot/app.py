@@ -120,7 +120,10 @@ class ChamberBot:
         return found
 
     async def resolve_groups(self) -> None:
-        """Find the ids of groups configured by topic only (ids never change, topics may)."""
+        """Find the ids of groups configured by topic only (ids never change, topics may).
+
+        A name is no identity: anyone can make a group called the same. When a name matches
+        more than one group, none of them is served by name; the admins are told the ids."""
         for group in self.settings.groups:
             if group.id:
                 continue
@@ -131,6 +134,12 @@ class ChamberBot:
                 continue
             if not ids:
                 log.warning("no group named %r found: the bot is not a member yet?", group.topic)
+            if len(ids) > 1:
+                self.alerts.notice(
+                    f"有 {len(ids)} 个群都叫“{group.topic}”（{'、'.join(sorted(ids))}），无法确定是哪一个，"
+                    "暂不在其中任何一个群里服务。请在 config.toml 的 [[groups]] 里写上正确的 id 后重启。",
+                    event="group_ambiguous", once=f"ambiguous:{group.topic}:{','.join(sorted(ids))}")
+                continue
             for room_id in ids:
                 if room_id not in self.served_rooms:
                     log.info("serving group %s (id %s); put the id in config.toml to pin it",
