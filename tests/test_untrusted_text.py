@@ -47,3 +47,24 @@ def test_command_parsing_and_congratulation_detection_never_raise(text: str) -> 
 def test_parts_keep_every_paragraph_within_the_limit(body: str, limit: int) -> None:
     parts = render_parts("标题", body, limit)
     assert all(len(part) <= limit for part in parts)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=40),
+       st.lists(st.integers(1, 2500), min_size=1, max_size=4),
+       st.integers(min_value=200, max_value=2000))
+def test_no_part_is_longer_than_the_limit_whatever_the_title(
+    title: str, lengths: list[int], limit: int
+) -> None:
+    body = "\n\n".join("会" * length for length in lengths)  # paragraphs without sentence ends
+    parts = render_parts(title, body, limit)
+    assert all(len(part) <= limit for part in parts)
+    assert "".join(part.split("\n\n", 1)[1] for part in parts).replace("\n\n", "") == (
+        body.replace("\n\n", ""))  # nothing lost
+
+
+def test_a_long_paragraph_after_a_title_fits_the_first_part() -> None:
+    title = "喜讯：山西省山东商会被评为2019-2020年度全国“四好”商会"  # 30 characters
+    parts = render_parts(title, "好" * 1980, 2000)  # this gave a 2,008-character first part
+    assert len(parts) == 2 and max(len(part) for part in parts) <= 2000
+    assert parts[0].startswith(f"{title}（1/2）\n\n好")

@@ -44,10 +44,13 @@ def render_parts(title: str, body: str, limit: int) -> list[str]:
     if len(whole) <= limit:
         return [whole]
     room = limit - 12  # leave space for the "（n/m）" marks
+    # A piece must fit in the first part too, beside the title (a 1,980-character paragraph
+    # after a 30-character title made a 2,008-character first part).
+    piece_limit = max(room - len(title) - 2, room // 2)
     chunks: list[list[str]] = [[]]
     used = len(title) + 2
     for paragraph in paragraphs(body):
-        for piece in _pieces(paragraph, room):
+        for piece in _pieces(paragraph, piece_limit):
             if chunks[-1] and used + len(piece) + 2 > room:
                 chunks.append([])
                 used = 0
