@@ -504,3 +504,43 @@ async def test_terminal_typed_lines_become_member_messages_and_show_bot_replies(
         await asyncio.wait_for(terminal, 5)
         stdin.close()
     assert "再见" in screen.getvalue()
+
+
+async def test_terminal_paste_mode_sends_the_lines_as_one_message_and_cancel_ends_it(
+    sim: Simulator, client: Client
+) -> None:
+    read_fd, write_fd = os.pipe()
+    stdin = os.fdopen(read_fd, "r", encoding="utf-8")
+    keyboard = os.fdopen(write_fd, "w", encoding="utf-8")
+    screen = Screen()
+    terminal = asyncio.create_task(run_terminal(sim, stdin, screen))
+
+    def type_lines(*lines: str) -> None:
+        keyboard.write("".join(line + "\n" for line in lines))
+        keyboard.flush()
+
+    try:
+        await screen.wait_for("/多行 (/paste)")  # the help says how
+        type_lines("/切换 朱会长", "/多行", "各位会长：", "", "  周五下午开会。", ".")
+        event = await client.next("message")
+        payload = await client.puppet.message_payload(event.message_id)
+        assert (payload.from_id, payload.room_id) == (ZHU, GROUP)
+        assert payload.text == "各位会长：\n\n  周五下午开会。"
+        await screen.wait_for("[会长群] 朱会长: 各位会长：\n\n  周五下午开会。")
+
+        type_lines("/私聊", "/paste", "#新建 gala", "迎新年联谊会", "/发送")
+        payload = await client.puppet.message_payload((await client.next("message")).message_id)
+        assert (payload.from_id, payload.room_id, payload.text) == (ZHU, "", "#新建 gala\n迎新年联谊会")
+
+        type_lines("/多行", "写了一半", "/取消", "单行")  # cancelled: only the next line goes
+        payload = await client.puppet.message_payload((await client.next("message")).message_id)
+        assert payload.text == "单行"
+        await screen.wait_for("已放弃这条多行消息")
+    finally:
+        terminal.cancel()  # what Ctrl-C does: the terminal ends at once, stdin still open
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(terminal, 5)
+        keyboard.close()
+        stdin.close()
+    assert screen.getvalue().endswith("再见\n")
+    assert "写了一半" not in [m.text for m in sim.world.messages.values()]

@@ -1,4 +1,9 @@
-"""Logging: one line per event, timestamps in the bot's timezone whatever the host's is."""
+"""Logging: one line per event, timestamps in the bot's timezone whatever the host's is.
+
+Every logger goes through the root logger's handlers and so through `ZonedFormatter`, the
+libraries' too: python-wechaty's `FileBox` logger, for one, installs a stream handler of its
+own (host time, its own format, straight to the terminal); `setup_logging` takes it back.
+"""
 
 from __future__ import annotations
 
@@ -19,23 +24,42 @@ class ZonedFormatter(logging.Formatter):
         return datetime.fromtimestamp(record.created, self.tz).strftime("%Y-%m-%d %H:%M:%S%z")
 
 
+# A line per job run or cancelled request is noise: warnings and worse only.
 QUIET_LIBRARIES = ("apscheduler", "grpclib", "httpx")
+# Errors only: python-wechaty's FileBox warns three times per picture sent that its own
+# `mimeType` is deprecated, and otherwise only about voice files, which the bot never sends.
+SILENT_LIBRARIES = ("FileBox",)
 
 
 def setup_logging(
     level: str, tz: ZoneInfo, stream: TextIO | None = None, log_file: Path | None = None
 ) -> None:
-    """Lines to stderr; with `log_file`, everything there and only warnings to stderr."""
-    console = logging.StreamHandler(stream or sys.stderr)
-    handlers: list[logging.Handler] = [console]
-    if log_file is not None:
+    """Lines to `stream` (stderr); with `log_file`, to that file only: the terminal is then
+    the simulator's chat window and shows no log lines."""
+    if log_file is None:
+        handler: logging.Handler = logging.StreamHandler(stream or sys.stderr)
+    else:
         log_file.parent.mkdir(parents=True, exist_ok=True)
-        handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
-        console.setLevel(logging.WARNING)
-    for handler in handlers:
-        handler.setFormatter(ZonedFormatter(tz))
+        handler = logging.FileHandler(log_file, encoding="utf-8")
+    handler.setFormatter(ZonedFormatter(tz))
     root = logging.getLogger()
-    root.handlers[:] = handlers
+    root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for name in QUIET_LIBRARIES:  # a line per job run or cancelled request is noise
+    logging.captureWarnings(True)  # warnings.warn(...) too: a line in the log, not on screen
+    adopt_library_loggers()
+    for name in QUIET_LIBRARIES:
         logging.getLogger(name).setLevel(logging.WARNING)
+    for name in SILENT_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def adopt_library_loggers() -> None:
+    """Loggers that write somewhere of their own now write through the root's handlers."""
+    for logger in list(logging.Logger.manager.loggerDict.values()):
+        if not isinstance(logger, logging.Logger):
+            continue  # a placeholder for loggers not created yet
+        own = [h for h in logger.handlers if not isinstance(h, logging.NullHandler)]
+        if own or not logger.propagate:
+            for handler in own:
+                logger.removeHandler(handler)
+            logger.propagate = True

@@ -1,8 +1,9 @@
 """A chat window in the terminal: watch the group, and talk as any member (for newcomers).
 
 `run_terminal(sim, stdin, stdout)` prints every chat line as it happens and turns typed lines
-into messages from the current speaker. stdin is read by a daemon thread, so the event loop
-never blocks and a pending read never keeps the process alive; EOF (Ctrl-D) ends the session.
+into messages from the current speaker; after /多行, the lines up to a lone `.` are one message.
+stdin is read by a daemon thread, so the event loop never blocks and a pending read never keeps
+the process alive; EOF (Ctrl-D) ends the session, and so does cancelling it (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -22,11 +23,15 @@ HELP = """\
   /成员 (/members)     列出成员和编号
   /切换 3 (/as 朱会长)  换一个成员发言 (编号、名字或 wxid)
   /@ 文本 (/at)        @商会小助手 说话 (也可以直接以 @商会小助手 开头)
+  /多行 (/paste)       发一条多行消息: 接着输入或粘贴各行, 单独一行 . 或 /发送 发出, /取消 放弃
   /私聊 (/dm)          当前成员私聊机器人
   /群 [茶话会] (/room)  回到群里，或换一个群
   /扫码 (/scan)        确认扫码登录 (--require-scan 时)；/登出 (/logout) 让机器人掉线
   /帮助 (/help)        显示本帮助
-  /退出 (/quit)        退出 (Ctrl-D 也可以)"""
+  /退出 (/quit)        退出 (Ctrl-D、Ctrl-C 也可以)"""
+
+PASTE_END = (".", "/发送", "/send")
+PASTE_CANCEL = ("/取消", "/cancel")
 
 _TYPE_LABELS = {5: "[表情]", 6: "[图片]", 11: "[转账]", 12: "[红包]", 13: "[撤回]", 14: "[链接]"}
 
@@ -63,6 +68,7 @@ class _Session:
         self.speaker: Contact = self._members()[0]
         self.prompt_pending = False
         self.reading = False
+        self.pasted: list[str] | None = None  # the lines so far, in paste mode
 
     # ----- output --------------------------------------------------------------------------
 
@@ -75,6 +81,8 @@ class _Session:
         self.out.flush()
 
     def prompt(self) -> None:
+        if self.pasted is not None:
+            return  # pasted lines arrive echoed all at once: prompts would land between them
         if self.prompt_pending:
             self.out.write("\n")
         where = (self.room.short_name or self.room.topic) if self.room else "私聊商会小助手"
@@ -155,8 +163,26 @@ class _Session:
         except (ValueError, RuntimeError) as error:
             self.write(f"发送失败: {error}")
 
+    async def paste(self, raw: str) -> None:
+        """One line in paste mode: kept as it is, until the line that sends or cancels."""
+        assert self.pasted is not None
+        line = raw.rstrip("\r\n")
+        if line.strip() not in (*PASTE_END, *PASTE_CANCEL):
+            self.pasted.append(line)
+            return
+        text, self.pasted = "\n".join(self.pasted).strip("\n"), None
+        if line.strip() in PASTE_CANCEL:
+            self.write("已放弃这条多行消息")
+        elif not text.strip():
+            self.write("多行消息是空的，没有发送")
+        else:
+            await self.say(text)
+
     async def handle(self, raw: str) -> bool:
         """Act on one typed line; False means quit."""
+        if self.pasted is not None:
+            await self.paste(raw)
+            return True
         line = raw.strip()
         if not line:
             return True
@@ -181,6 +207,9 @@ class _Session:
             self.switch_room(arg)
         elif command in ("@", "at"):
             await self.say(arg, mention_bot=True)
+        elif command in ("多行", "paste"):
+            self.pasted = [arg] if arg.strip() else []
+            self.write("多行消息：输入或粘贴各行，单独一行 . 或 /发送 发出，/取消 放弃")
         elif command in ("扫码", "scan"):
             self.sim.confirm_scan()
             self.write("已确认扫码，机器人登录")
