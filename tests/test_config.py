@@ -136,7 +136,7 @@ def test_posts_import_turns_the_seed_into_a_paused_draft(tmp_path: Path) -> None
     assert "to check, body line" in run.stdout  # the damaged places are pointed out
     listed = subprocess.run([sys.executable, "-m", "bot", "posts", "list", "--config", str(config)],
                             capture_output=True, text=True, cwd=REPO, check=False)
-    assert "sihao-draft" in listed.stdout and "未定时" in listed.stdout
+    assert "sihao-draft  草稿待核对（" in listed.stdout  # the import's places to check
 
 
 def test_alerts_are_off_by_default_and_the_webhook_can_come_from_the_environment() -> None:
