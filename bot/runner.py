@@ -104,13 +104,13 @@ def keyboard_signals_to_this_process_only() -> Iterator[None]:
     """Ctrl-C goes to the terminal's foreground process group: under `make run` to make as
     well, which then reports "make: *** Interrupt" and fails, however cleanly the bot ends.
     So the chat takes the terminal in a process group of its own, as a shell does for a job,
-    and gives it back at the end. Nothing to do when stdin is no terminal or the process
-    leads its session (`docker run -it`, tmux): it is alone in its group already."""
+    and gives it back at the end. Nothing to do when stdin is no terminal, or when the process
+    leads its group already (started by a shell, `docker run -it`, tmux)."""
     try:
         fd = sys.stdin.fileno()
         parent_group = os.tcgetpgrp(fd)
-        if parent_group != os.getpgrp() or os.getsid(0) == os.getpid():
-            parent_group = -1  # in the background, or leading the session: leave it so
+        if parent_group != os.getpgrp() or os.getpgrp() == os.getpid():
+            parent_group = -1  # in the background, or alone in its group: leave it so
         else:
             os.setpgid(0, 0)
     except (AttributeError, OSError, ValueError):  # no stdin, or not a terminal
