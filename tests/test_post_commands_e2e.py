@@ -153,3 +153,16 @@ async def test_the_list_shows_each_posts_status_and_history_shows_names_and_send
     assert history[0] == "“c-news”的记录（最近在前）："
     assert {line.split(" ", 2)[2] for line in history[1:]} == {
         f"发布到“{GROUP_NAME}”：1/1 条已发出", "刘秘书长 立即发布"}
+
+
+async def test_a_relative_one_off_time_in_a_file_is_refused_and_the_admins_told_at_start(
+    tmp_path: Path, simulator: Simulator, start_bot: Any
+) -> None:
+    """明天 9:00 in a file would mean another day at every restart: the post could go twice."""
+    write_post(tmp_path, "gala", 'title = "联谊会通知"\nschedule = "明天 9:00"', "联谊会照常。")
+    running = await start(tmp_path, simulator, start_bot)
+    alert = (await simulator.wait_for_sent(to(ADMIN))).text
+    assert alert.startswith("公告文件有误，这条公告未载入（改正文件前不会发送），请改正文件：")
+    assert "gala.md, line 3, field 'schedule': “明天 9:00”是相对今天的时间" in alert
+    assert "请写具体日期，例如 20" in alert
+    assert "gala" not in running.bot.library.posts

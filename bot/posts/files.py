@@ -13,7 +13,7 @@ import tempfile
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -133,11 +133,18 @@ def parse_post(path: Path, text: str, tz: ZoneInfo, now: datetime) -> Post:
         raise PostFileError(PostError(path, len(text.splitlines()), "", "the post has no body"))
     rule = None
     if meta.schedule:
+        line = line_of(front, ("schedule",)) + 1
         try:
             rule = parse_schedule(meta.schedule, tz, now, allow_past=True)
+            # A one-off time relative to today (明天 9:00, 周五 15:00, 5:24) would mean another
+            # day at every load and restart, and could send the post twice: a file needs the date.
+            later = parse_schedule(meta.schedule, tz, now + timedelta(days=8), allow_past=True)
         except ScheduleError as error:
-            line = line_of(front, ("schedule",)) + 1
             raise PostFileError(PostError(path, line, "schedule", str(error))) from None
+        if not rule.recurring and later.text != rule.text:
+            raise PostFileError(PostError(path, line, "schedule", (
+                f"“{meta.schedule}”是相对今天的时间，写在文件里每次载入意思都会变；"
+                f"请写具体日期，例如 {rule.text}（在微信里发 #定时 会自动写成具体日期）")))
     for number, image in enumerate(meta.images):
         try:
             image_path(path.parent, image)

@@ -83,6 +83,10 @@ class PostLibrary:
                  len(self.posts), changed or "none", removed or "none")
         async with self.reloaded:
             self.reloaded.notify_all()
+        await self.report_errors()
+
+    async def report_errors(self) -> None:
+        """Tell the admins of each broken file once (at start-up, and when one breaks)."""
         for error in self.errors:
             if str(error) not in self._reported_errors:
                 self._reported_errors.add(str(error))

@@ -131,6 +131,7 @@ class PostScheduler:
 
     async def start(self) -> None:
         self.library.load()
+        await self.library.report_errors()  # a file broken while the bot was down
         for row in self.store.interrupted_sends():
             await self.notify_admins(
                 f"上次停机时这部分正在发送，是否已发出不明，未重发：{row.key.describe()}")
