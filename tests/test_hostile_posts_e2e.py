@@ -44,7 +44,7 @@ def test_check_refuses_each_hostile_image_naming_file_line_and_field(tmp_path: P
     assert run.returncode == 1
     for number in range(len(HOSTILE)):
         assert f"bad-{number}.md, line 3, field 'images.0'" in run.stderr
-    assert "0 post(s) OK, 8 with errors" in run.stdout
+    assert "0 post(s) OK, 0 waiting for review, 8 with errors" in run.stdout
 
 
 async def test_hostile_images_are_never_sent(

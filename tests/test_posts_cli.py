@@ -92,3 +92,25 @@ def test_preview_piped_into_head(tmp_path: Path) -> None:
     assert shell.stdout == "长公告（1/" + shell.stdout.split("（1/", 1)[1]
     assert shell.stdout.count("\n") == 1
     assert shell.stderr == "exit codes: 0 0\n"
+
+
+def test_check_fails_listing_the_places_a_draft_still_needs_checked(tmp_path: Path) -> None:
+    config = write_config(tmp_path, "", "", {})
+    write_post(tmp_path, "ok", 'title = "会长办公会通知"', "请准时参加。")
+    write_post(tmp_path, "draft", 'title = "喜讯"\npaused = true\n'
+               'review = ["正文第 1 行：担当？shù)募核阏 —— 疑似乱码"]', "担当？shù)募核阏")
+    run = posts_command(config, "check")
+    assert run.returncode == 1
+    assert "draft.md: waiting for review, 1 place(s) to check" in run.stderr
+    assert "  正文第 1 行：担当？shù)募核阏 —— 疑似乱码" in run.stderr
+    assert run.stdout.strip().endswith("1 post(s) OK, 1 waiting for review, 0 with errors in "
+                                       f"{tmp_path / 'announcements'}")
+
+
+def test_import_refuses_an_id_that_is_a_path(tmp_path: Path) -> None:
+    config = write_config(tmp_path, "", "", {})
+    (tmp_path / "article.txt").write_text("商会喜讯。\n\n我会获评全国“四好”商会。", encoding="utf-8")
+    run = posts_command(config, "import", str(tmp_path / "article.txt"), "--id", "../../pwn")
+    assert run.returncode == 2
+    assert run.stderr == "--id '../../pwn': letters, digits, - and _ only, e.g. award-2021\n"
+    assert not list(tmp_path.parent.glob("pwn*")) and not list(tmp_path.rglob("pwn*"))

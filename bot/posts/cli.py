@@ -14,7 +14,7 @@ from pathlib import Path
 
 from bot.core.config import Settings
 from bot.core.messages import OutKind
-from bot.posts.files import SUFFIX, Post, PostError, load_posts
+from bot.posts.files import ID_PATTERN, SUFFIX, Post, PostError, load_posts
 from bot.posts.publisher import post_messages
 
 
@@ -40,8 +40,15 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.action == "check":
         for error in errors:
             print(error, file=sys.stderr)
-        print(f"{len(posts)} post(s) OK, {len(errors)} with errors in {settings.posts_dir}")
-        return 1 if errors else 0
+        waiting = [post for post in posts.values() if post.meta.review]
+        for post in waiting:  # nothing unreviewed may be published: not OK yet
+            print(f"{post.path}: waiting for review, {len(post.meta.review)} place(s) to check "
+                  "(then #核对完成 in chat, or delete the review list):", file=sys.stderr)
+            for flag in post.meta.review:
+                print(f"  {flag}", file=sys.stderr)
+        print(f"{len(posts) - len(waiting)} post(s) OK, {len(waiting)} waiting for review, "
+              f"{len(errors)} with errors in {settings.posts_dir}")
+        return 1 if errors or waiting else 0
     if args.action == "list":
         print("\n".join(post_table(posts, errors, now)))
         return 0
@@ -130,6 +137,9 @@ def import_article(source: str, post_id: str | None, directory: Path) -> int:
     if "<html" in raw[:2000].lower() or "<p" in raw[:2000].lower():
         raw = extract_text(raw)
     post_id = post_id or re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-")[:40] or "imported"
+    if not ID_PATTERN.match(post_id):  # e.g. --id ../../pwn: never a path out of the folder
+        print(f"--id {post_id!r}: letters, digits, - and _ only, e.g. award-2021", file=sys.stderr)
+        return 2
     directory.mkdir(parents=True, exist_ok=True)
     target = directory / f"{post_id}{SUFFIX}"
     if target.exists():
