@@ -7,6 +7,7 @@ import re
 import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
@@ -97,8 +98,11 @@ CASES = [
     ("cron: 30 8 * * */2", "cron: 30 8 * * */2",
      ["2026-11-26 Thu 08:30", "2026-11-28 Sat 08:30", "2026-11-29 Sun 08:30"]),
     ("cron: 0 9 * * mon", "cron: 0 9 * * mon", ["2026-11-30 Mon 09:00"]),
-    ("cron: */30 9-10 1 * *", "cron: */30 9-10 1 * *",
-     ["2026-12-01 Tue 09:00", "2026-12-01 Tue 09:30", "2026-12-01 Tue 10:00"]),
+    ("cron: 0 9-10 1 * *", "cron: 0 9-10 1 * *",
+     ["2026-12-01 Tue 09:00", "2026-12-01 Tue 10:00", "2027-01-01 Fri 09:00"]),
+    ("cron: 0 * * * *", "cron: 0 * * * *",  # hourly: the most often a rule may run
+     ["2026-11-25 Wed 23:00", "2026-11-26 Thu 00:00", "2026-11-26 Thu 01:00"]),
+    ("cron: 0 9 29 2 *", "cron: 0 9 29 2 *", ["2028-02-29 Tue 09:00", "2032-02-29 Sun 09:00"]),
     # an end date: the last day is included
     ("每天 8:30 至 2026-11-27", "每天 08:30 至 2026-11-27",
      ["2026-11-26 Thu 08:30", "2026-11-27 Fri 08:30"]),
@@ -353,6 +357,17 @@ ERRORS = [
     ("cron: 0 9 * *", "5 段"),
     ("cron: 0 9 * * 8", "星期一段“8”"),
     ("cron: 61 9 * * 1", "cron 表达式“cron: 61 9 * * 1”写得不对"),
+    # never runs: no such day
+    ("cron: 0 9 30 2 *", "“cron: 0 9 30 2 *”永远不会发送：没有哪一天符合这些日期"),
+    ("cron: 0 9 31 4,6,9,11 *", "永远不会发送"),
+    ("cron: 0 9 30,31 2 1-5", "永远不会发送"),
+    ("cron: 0 9 30 2 * 至 2030-01-01", "永远不会发送"),
+    ("每月31日 9:00 至 2026-12-05", "在截止日期前一次也不会发送"),  # 30 Nov, then past the end
+    # more often than hourly: a group of 150 must not get a post every minute
+    ("cron: * * * * *", "“cron: * * * * *”一小时内发 60 次（最短相隔 1 分钟），定时最多每小时发一次"),
+    ("cron: */30 9-10 1 * *", "一小时内发 2 次（最短相隔 30 分钟）"),
+    ("cron: 0,59 * * * *", "最短相隔 59 分钟"),
+    ("cron: 0-1 9 1 1 *", "一小时内发 2 次"),
     ("每天 9点 至 2020-01-01", "截止日期 2020-01-01 已经过去了"),
     ("明天 9点 至 2026-12-31", "只发一次的时间不用写截止日期"),
 ]
@@ -432,3 +447,58 @@ def test_any_text_gives_a_rule_that_round_trips_or_a_schedule_error(text: str) -
     else:
         assert parse_schedule(rule.text, SHANGHAI, NOW).text == rule.text
         assert all(run > NOW for run in rule.next_runs(NOW, 2))
+
+
+# --- schedules that never run, or run too often -------------------------------------------
+
+def test_a_schedule_that_never_runs_is_refused_without_a_long_search() -> None:
+    """APScheduler alone searched to the year 9999 (0.2-0.7 s of blocked loop per reload)."""
+    started = time.process_time()
+    for _ in range(5):
+        with pytest.raises(ScheduleError, match="永远不会发送"):
+            parse_schedule("cron: 0 9 31 2,4,6,9,11 *", SHANGHAI, NOW)
+    assert (time.process_time() - started) / 5 < 0.05
+
+
+def test_a_post_file_that_once_ran_too_often_or_never_still_says_why() -> None:
+    """Post files are read with allow_past: the limits hold there too."""
+    for text, problem in (("cron: */5 * * * *", "最短相隔 5 分钟"), ("cron: 0 9 30 2 *", "永远不会")):
+        with pytest.raises(ScheduleError, match=problem):
+            parse_schedule(text, SHANGHAI, NOW, allow_past=True)
+    # an end date already past is a finished series, not a mistake
+    done = parse_schedule("每天 8:30 至 2020-01-01", SHANGHAI, NOW, allow_past=True)
+    assert done.next_runs(NOW) == []
+
+
+MINUTE_FIELDS = st.sampled_from(["*", "0", "30", "59", "*/15", "*/30", "*/59", "0,30", "0,59",
+                                 "5-6", "0-59/45", "7"])
+HOUR_FIELDS = st.sampled_from(["*", "9", "9-10", "8,20", "*/2", "23", "0,23", "*/7"])
+
+
+@given(minute=MINUTE_FIELDS, hour=HOUR_FIELDS, month_day=st.sampled_from(["*", "1", "31", "1,15"]))
+def test_any_cron_rule_accepted_runs_at_most_hourly(minute: str, hour: str, month_day: str) -> None:
+    text = f"cron: {minute} {hour} {month_day} * *"
+    trigger = CronTrigger(minute=minute, hour=hour, day=month_day, timezone=SHANGHAI)
+    upcoming = fire_times(trigger, NOW, count=60)
+    shortest = min(b - a for a, b in pairwise(upcoming))
+    try:
+        rule = parse_schedule(text, SHANGHAI, NOW)
+    except ScheduleError as error:
+        assert "定时最多每小时发一次" in str(error)
+        assert shortest < timedelta(hours=1)
+    else:
+        assert rule.next_runs(NOW, 60) == upcoming
+        assert shortest >= timedelta(hours=1)
+
+
+@given(day=st.integers(1, 31), month=st.integers(1, 12))
+def test_a_cron_day_is_refused_exactly_when_no_year_has_it(day: int, month: int) -> None:
+    try:
+        rule = parse_schedule(f"cron: 0 9 {day} {month} *", SHANGHAI, NOW)
+    except ScheduleError as error:
+        assert "永远不会发送" in str(error)
+        with pytest.raises(ValueError):
+            date(2000, month, day)  # 2000 is a leap year: 2月29日 exists
+    else:
+        [run] = rule.next_runs(NOW, 1)
+        assert (run.month, run.day) == (month, day)

@@ -27,6 +27,7 @@ _TIME_EXAMPLE = "明天 9:00、明天 下午3点半、每天 18:30"
 _WEEK_EXAMPLE = "每周一 09:00、每周一三五 9:00、每周一至五 9:00"
 _MONTH_EXAMPLE = "每月1日 9:00、每月15号 上午10点、每月最后一天 9:00"
 CRON_EXAMPLE = "cron: 0 9 * * 1（分 时 日 月 星期，即每周一 9:00）"
+HOURLY_EXAMPLE = "cron: 0 9-17 * * 1-5（周一至周五 9点到17点，每小时整点一次）"
 
 
 class ScheduleError(UserError, ValueError):

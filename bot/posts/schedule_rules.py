@@ -14,7 +14,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.base import BaseTrigger
@@ -25,6 +26,7 @@ from bot.core.textnorm import to_simplified
 from bot.posts.schedule_phrases import (
     CRON_EXAMPLE,
     END,
+    HOURLY_EXAMPLE,
     RULES,
     ScheduleError,
     Workdays,
@@ -35,6 +37,13 @@ from bot.posts.workdays import NOTE as WORKDAYS_NOTE
 from bot.posts.workdays import WorkdayTrigger
 
 __all__ = ["ScheduleError", "ScheduleRule", "fire_times", "parse_schedule"]
+
+# A group of 150 must not get a post every minute: two runs of a rule are at least this apart.
+MIN_GAP = timedelta(hours=1)
+# Dates and weekdays repeat every 28 years from 1901 to 2099: a rule with no run in that
+# horizon never runs (2月30日). The search stops there in about 2 ms; APScheduler's own,
+# unbounded, goes on to the year 9999 and blocked the loop 0.2-0.7 s at every reload.
+NEVER_HORIZON = timedelta(days=28 * 366)
 
 
 @dataclass(frozen=True)
@@ -119,14 +128,41 @@ def parse_schedule(
                                 f"每天 8:30 至 {now.year + 1}-12-31")
         canonical += f" 至 {last}"
     if isinstance(when, Workdays):
-        trigger = WorkdayTrigger(when.hour, when.minute, tz, end_date=end)
-        return ScheduleRule(canonical, trigger, recurring=True, note=WORKDAYS_NOTE)
-    try:
-        trigger = CronTrigger(**when, timezone=tz, end_date=end)
-    except ValueError as error:
-        raise ScheduleError(f"cron 表达式“{body}”写得不对（{error}）",
-                            CRON_EXAMPLE) from None
-    return ScheduleRule(canonical, trigger, recurring=True, note=_caveat(when))
+        rule = ScheduleRule(canonical, WorkdayTrigger(when.hour, when.minute, tz, end_date=end),
+                            recurring=True, note=WORKDAYS_NOTE)
+    else:
+        try:
+            trigger = CronTrigger(**when, timezone=tz, end_date=end)
+        except ValueError as error:
+            raise ScheduleError(f"cron 表达式“{body}”写得不对（{error}）",
+                                CRON_EXAMPLE) from None
+        _refuse_too_often(trigger, canonical)
+        _refuse_never(CronTrigger(**when, timezone=tz, end_date=now + NEVER_HORIZON),
+                      canonical, now)
+        rule = ScheduleRule(canonical, trigger, recurring=True, note=_caveat(when))
+    if end is not None and not allow_past and not rule.next_runs(now, 1):
+        raise ScheduleError(f"“{canonical}”在截止日期前一次也不会发送，请改时间或截止日期",
+                            f"每天 8:30 至 {now.year + 1}-12-31")
+    return rule
+
+
+def _refuse_too_often(trigger: CronTrigger, canonical: str) -> None:
+    """Runs closer than MIN_GAP come from several minutes matched in one hour (a rule has
+    one second, 0): `*/30 9 * * *` runs 09:00 and 09:30. One minute an hour is hourly at most."""
+    minute_field = next(field for field in trigger.fields if field.name == "minute")
+    minutes = [minute for minute in range(60)
+               if minute_field.get_next_value(datetime(2000, 1, 1, 0, minute)) == minute]
+    gap = min((b - a for a, b in pairwise(minutes)), default=60)
+    if timedelta(minutes=gap) < MIN_GAP:
+        raise ScheduleError(f"“{canonical}”一小时内发 {len(minutes)} 次（最短相隔 {gap} 分钟），"
+                            "定时最多每小时发一次，以免刷屏", HOURLY_EXAMPLE)
+
+
+def _refuse_never(probe: CronTrigger, canonical: str, now: datetime) -> None:
+    """`probe` is the rule's trigger ending NEVER_HORIZON from now, so the search is short."""
+    if probe.get_next_fire_time(None, now) is None:
+        raise ScheduleError(f"“{canonical}”永远不会发送：没有哪一天符合这些日期"
+                            "（例如 2月没有30日，4、6、9、11月没有31日）", CRON_EXAMPLE)
 
 
 def _caveat(fields: dict[str, str]) -> str:
