@@ -18,6 +18,7 @@ from bot.core.chinese_time import minute
 from bot.core.config import CONGRATULATION_KINDS
 
 NAMES_IN_THANKS = 5
+NICKNAME_IN_THANKS = 16  # characters of one member's group nickname in the group thank-you
 # Timeline buckets by how long the congratulations went on: per 10 minutes within the first
 # hours, per hour over a three-day window, per day beyond (at most 72 bars).
 BUCKETS = ((4 * 3600, 600), (12 * 3600, 1800), (72 * 3600, 3600), (9 * 86_400, 3 * 3600))
@@ -154,12 +155,29 @@ def how_long(seconds: float) -> str:
 
 
 def thanks_text(found: Tally) -> str:
-    """One thank-you for everyone: "感谢X会长、Y会长等28位会长的祝贺与支持！"."""
-    names = found.names_in_order
-    shown = "、".join(names[:NAMES_IN_THANKS])
-    if len(names) > NAMES_IN_THANKS:
-        return f"感谢{shown}等{len(names)}位会长的祝贺与支持！"
-    return f"感谢{shown}的祝贺与支持！"
+    """One thank-you for everyone: "感谢X会长、Y会长等28位会长的祝贺与支持！". Members choose
+    their group nicknames: each is cleaned and cut (`_nickname_in_thanks`) before it goes to
+    the whole group; a name nothing is left of is counted but not shown."""
+    count = len(found.names_in_order)
+    shown = [name for name in map(_nickname_in_thanks, found.names_in_order) if name]
+    if not shown:
+        return f"感谢{count}位会长的祝贺与支持！"
+    listed = "、".join(shown[:NAMES_IN_THANKS])
+    if count > len(shown[:NAMES_IN_THANKS]):
+        return f"感谢{listed}等{count}位会长的祝贺与支持！"
+    return f"感谢{listed}的祝贺与支持！"
+
+
+def _nickname_in_thanks(name: str) -> str:
+    """One short line: line breaks and other spaces made one space; control and invisible
+    characters (zero-width spaces and joiners, right-to-left overrides) dropped; at most
+    NICKNAME_IN_THANKS characters."""
+    kept = "".join(" " if char.isspace() else char for char in name
+                   if char.isspace() or char.isprintable())
+    line = " ".join(kept.split())
+    if len(line) > NICKNAME_IN_THANKS:
+        return line[: NICKNAME_IN_THANKS - 1] + "…"
+    return line
 
 
 def write_csv(found: Tally, path: Path, tz: ZoneInfo) -> Path:
