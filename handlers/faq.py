@@ -2,8 +2,10 @@
 
 It answers a question ("电话多少？", "商会地址在哪", a bare "邮编") or anything that @-mentions
 it, never a keyword in passing ("我回头给你打电话"). In a group the same answer is not repeated
-within the cooldown unless the asker @-mentions the bot. Every decision in a group is logged
-at INFO (answered, or held back and for how long): a silence can be explained afterwards.
+within the cooldown unless the asker @-mentions the bot, and no member gets more than
+MEMBER_ANSWERS_PER_WINDOW answers per MEMBER_WINDOW_SECONDS, @-mention or not. Every decision in
+a group is logged at INFO (answered, or held back and for how long): a silence can be explained
+afterwards.
 """
 
 from __future__ import annotations
@@ -12,8 +14,11 @@ import logging
 import math
 import re
 import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.core.cache import BoundedCache
 from bot.core.config import FaqEntry, FaqSettings
 from bot.core.messages import Incoming, MessageKind
 from bot.core.replies import Replies
@@ -22,6 +27,12 @@ from bot.core.textnorm import normalize
 log = logging.getLogger(__name__)
 
 COMBINED_KEY = "contact"
+# In groups, at most 3 FAQ answers to one member in 10 minutes, @-mention or not. The facts are
+# four lines that do not change: a member answered three times has them, and more only fills
+# 150 screens (an @-mention skipped the cooldown: 10 @-mentions got 10 answers). Everyone else
+# is still answered; private chats are left to the outbox's reply limits ([sending]).
+MEMBER_ANSWERS_PER_WINDOW = 3
+MEMBER_WINDOW_SECONDS = 600
 # A clause is a question if it has a question mark or one of these words.
 QUESTION_WORDS = (
     "多少", "什么", "啥", "哪", "吗", "么", "几", "请问", "求", "告诉", "给个", "给一下",
@@ -99,13 +110,16 @@ class FaqBook:
 
 
 class FaqResponder:
-    """Matcher and handler for the router, with the per-group cooldown."""
+    """Matcher and handler for the router, with the per-group cooldown and the member limit."""
 
-    def __init__(self, settings: FaqSettings, replies: Replies) -> None:
+    def __init__(self, settings: FaqSettings, replies: Replies,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.book = FaqBook(settings)
         self.replies = replies
         self.cooldown = settings.cooldown_seconds
+        self.clock = clock
         self._last_answered: dict[tuple[str, tuple[str, ...]], float] = {}
+        self._answered_member: BoundedCache[str, deque[float]] = BoundedCache(10_000)
 
     def matches(self, message: Incoming) -> FaqMatch | None:
         if message.kind is not MessageKind.TEXT:
@@ -113,22 +127,48 @@ class FaqResponder:
         return self.book.match(message.text, mentioned=message.mentions_bot)
 
     async def answer(self, message: Incoming, found: FaqMatch) -> None:
-        if message.in_group:
-            what = f"faq {'+'.join(found.keys)} in {message.chat_id} asked by {message.talker_id}"
-            if message.mentions_bot:
-                log.info("%s: answered (the bot was @-mentioned: no cooldown)", what)
-            elif not self._cooldown_allows(message.chat_id, found.keys, what):
-                return
+        if message.in_group and not self._group_allows(message, found.keys):
+            return
         self.replies.reply(message, found.answer)
 
-    def _cooldown_allows(self, group: str, keys: tuple[str, ...], what: str) -> bool:
+    def _group_allows(self, message: Incoming, keys: tuple[str, ...]) -> bool:
+        """The member limit first (an @-mention does not skip it), then the cooldown."""
+        what = f"faq {'+'.join(keys)} in {message.chat_id} asked by {message.talker_id}"
+        now = self.clock()
+        answered = self._answers_to(message.talker_id, now)
+        if len(answered) >= MEMBER_ANSWERS_PER_WINDOW:
+            log.info("%s: held back by the member limit (%d answers to this member in the last "
+                     "%d s, the next one in %d s)", what, len(answered), MEMBER_WINDOW_SECONDS,
+                     math.ceil(answered[0] + MEMBER_WINDOW_SECONDS - now))
+            return False
+        count = (f"answer {len(answered) + 1} of {MEMBER_ANSWERS_PER_WINDOW} to this member "
+                 f"in {MEMBER_WINDOW_SECONDS} s")
+        if message.mentions_bot:
+            log.info("%s: answered (the bot was @-mentioned: no cooldown); %s", what, count)
+        elif not self._cooldown_allows(message.chat_id, keys, what, count, now):
+            return False
+        answered.append(now)
+        return True
+
+    def _answers_to(self, member: str, now: float) -> deque[float]:
+        """When `member` was answered in a group within the window, oldest first."""
+        answered = self._answered_member.get(member)
+        if answered is None:
+            answered = deque()
+            self._answered_member.put(member, answered)
+        while answered and now - answered[0] >= MEMBER_WINDOW_SECONDS:
+            answered.popleft()
+        return answered
+
+    def _cooldown_allows(self, group: str, keys: tuple[str, ...], what: str, count: str,
+                         now: float) -> bool:
         """Whether the group may get this answer now (then the cooldown starts again)."""
-        now = time.monotonic()
         last = self._last_answered.get((group, keys))
         if last is not None and now - last < self.cooldown:
             log.info("%s: held back by the cooldown (answered %d s ago, %d s left)",
                      what, int(now - last), math.ceil(self.cooldown - (now - last)))
             return False
         self._last_answered[(group, keys)] = now
-        log.info("%s: answered; the same answer is held back here for %.0f s", what, self.cooldown)
+        log.info("%s: answered; the same answer is held back here for %.0f s; %s",
+                 what, self.cooldown, count)
         return True

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ import pytest
 from bot.core.messages import Incoming
 from bot.core.router import Route
 from bot.simulator import Simulator
+from handlers.faq import MEMBER_ANSWERS_PER_WINDOW, MEMBER_WINDOW_SECONDS, FaqResponder
 from tests.conftest import BOT_ID, PRESIDENTS, TEA, RunningBot, settings_for
 
 ADMIN = "wxid_admin_wang"
@@ -163,12 +165,81 @@ async def test_every_cooldown_decision_is_logged_and_the_held_back_asker_gets_si
     logged = [r.getMessage() for r in caplog.records if r.name == "handlers.faq"]
     assert all(r.levelno == logging.INFO for r in caplog.records if r.name == "handlers.faq")
     assert logged[0] == (f"faq address in {PRESIDENTS} asked by wxid_vp_001: answered; "
-                         "the same answer is held back here for 300 s")
+                         "the same answer is held back here for 300 s; "
+                         "answer 1 of 3 to this member in 600 s")
     found = re.fullmatch(rf"faq address in {PRESIDENTS} asked by wxid_vp_002: held back by the "
                          r"cooldown \(answered (\d+) s ago, (\d+) s left\)", held)
     assert found is not None, held
     ago, left = int(found.group(1)), int(found.group(2))
     assert ago + left == 300 and 290 <= left <= 300
     assert mentioned == (f"faq address in {PRESIDENTS} asked by wxid_vp_003: answered "
-                         "(the bot was @-mentioned: no cooldown)")
+                         "(the bot was @-mentioned: no cooldown); "
+                         "answer 1 of 3 to this member in 600 s")
     assert logged == [logged[0], held, mentioned]
+
+
+def faq_responder(running: RunningBot) -> FaqResponder:
+    responder = running.bot.router.route("faq").handle.__self__  # type: ignore[attr-defined]
+    assert isinstance(responder, FaqResponder)
+    return responder
+
+
+async def test_a_member_mentioning_the_bot_ten_times_gets_three_answers_and_others_still_one(
+    simulator: Simulator, running_bot: RunningBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An @-mention skips the group cooldown, not the per-member limit (issue 9, item 5)."""
+    caplog.set_level(logging.INFO, logger="handlers.faq")
+    decisions = FaqDecisions()
+    logging.getLogger("handlers.faq").addHandler(decisions)
+    try:
+        for number in range(10):  # @ by tapping the name (mention_ids) or by typing it
+            tapped = number % 2 == 0
+            await simulator.say("wxid_vp_001", f"@商会小助手\u2005电话？{number}", room_id=PRESIDENTS,
+                                mention_ids=(BOT_ID,) if tapped else ())
+        await decisions.wait_for(f"asked by wxid_vp_001: held back by the member limit "
+                                 f"(3 answers to this member in the last {MEMBER_WINDOW_SECONDS} s")
+        async with asyncio.timeout(10):
+            while sum("asked by wxid_vp_001" in line for line in decisions.lines) < 10:
+                decisions.changed.clear()
+                await decisions.changed.wait()
+        await simulator.say("wxid_vp_002", "@商会小助手 电话多少", room_id=PRESIDENTS)
+        other = await simulator.wait_for_sent(lambda sent: "@黄会长" in sent.text, timeout=5)
+    finally:
+        logging.getLogger("handlers.faq").removeHandler(decisions)
+    assert other.text == f"@黄会长\u2005{PHONE_ANSWER}"
+    # The outbox keeps order: every answer to 朱会长 went out before 黄会长's.
+    assert [s.text for s in simulator.sent] == [f"@朱会长\u2005{PHONE_ANSWER}"] * 3 + [other.text]
+
+    logged = [r.getMessage() for r in caplog.records if r.name == "handlers.faq"]
+    assert all(r.levelno == logging.INFO for r in caplog.records if r.name == "handlers.faq")
+    mine = [line for line in logged if "asked by wxid_vp_001" in line]
+    assert [line.split(": ", 1)[1] for line in mine[:3]] == [
+        f"answered (the bot was @-mentioned: no cooldown); answer {n} of 3 to this member "
+        f"in {MEMBER_WINDOW_SECONDS} s" for n in (1, 2, 3)]
+    for line in mine[3:]:
+        found = re.fullmatch(rf"faq phone in {PRESIDENTS} asked by wxid_vp_001: held back by the "
+                             rf"member limit \(3 answers to this member in the last "
+                             rf"{MEMBER_WINDOW_SECONDS} s, the next one in (\d+) s\)", line)
+        assert found is not None, line
+        assert MEMBER_WINDOW_SECONDS - 30 <= int(found.group(1)) <= MEMBER_WINDOW_SECONDS
+
+
+async def test_the_member_limit_ends_with_its_window_and_spares_private_chats(
+    simulator: Simulator, running_bot: RunningBot
+) -> None:
+    responder = faq_responder(running_bot)
+    for _ in range(MEMBER_ANSWERS_PER_WINDOW):
+        await simulator.say("wxid_vp_001", "@商会小助手 邮编？", room_id=PRESIDENTS,
+                            mention_ids=(BOT_ID,))
+        await simulator.wait_for_sent(timeout=5)
+    # Over the limit in the group; a private question is the outbox's business, answered.
+    await simulator.say("wxid_vp_001", "@商会小助手 邮编？", room_id=PRESIDENTS, mention_ids=(BOT_ID,))
+    await simulator.say("wxid_vp_001", "邮编？", room_id=None)
+    private = await simulator.wait_for_sent(timeout=5)
+    assert (private.conversation_id, private.text) == ("wxid_vp_001", POSTCODE_ANSWER)
+    # Ten minutes on (the responder's clock moved, nothing else), the member is answered again.
+    responder.clock = lambda: time.monotonic() + MEMBER_WINDOW_SECONDS + 1
+    await simulator.say("wxid_vp_001", "@商会小助手 邮编？", room_id=PRESIDENTS, mention_ids=(BOT_ID,))
+    again = await simulator.wait_for_sent(timeout=5)
+    assert (again.conversation_id, again.text) == (PRESIDENTS, f"@朱会长\u2005{POSTCODE_ANSWER}")
+    assert len(simulator.sent) == MEMBER_ANSWERS_PER_WINDOW + 2
