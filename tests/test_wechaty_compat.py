@@ -41,7 +41,10 @@ async def any_generation(request: pytest.FixtureRequest) -> AsyncIterator[Simula
 
 
 def test_fix1_wechaty_imports_on_python_311_only_with_the_fix() -> None:
-    bare = subprocess.run([sys.executable, "-c", "import wechaty"],
+    # (an empty telnetlib, so that Python 3.13 too reaches the dataclass error: fix 9 is apart)
+    empty_telnetlib = ("import sys, types; sys.modules['telnetlib'] = types.ModuleType('telnetlib'); "
+                       "sys.modules['telnetlib'].Telnet = object; ")
+    bare = subprocess.run([sys.executable, "-c", empty_telnetlib + "import wechaty"],
                           capture_output=True, text=True, check=False)
     assert bare.returncode != 0 and "mutable default" in bare.stderr
     fixed = subprocess.run(
@@ -180,3 +183,29 @@ async def test_fix8_http2_closed_stream_record_is_bounded(simulator: Simulator) 
         assert len(h2_connection._closed_streams) == 4_096  # h2's own limit was 65,536
     finally:
         await puppet.stop()
+
+
+def test_fix9_puppet_service_imports_without_telnetlib_as_on_python_313() -> None:
+    """Python 3.13 removed telnetlib; hiding it shows the same on 3.11 and 3.12."""
+    hidden = "import sys; sys.modules['telnetlib'] = None; "
+    bare = subprocess.run([sys.executable, "-c", hidden + "import wechaty_puppet_service"],
+                          capture_output=True, text=True, check=False)
+    assert bare.returncode != 0 and "ModuleNotFoundError" in bare.stderr and "telnetlib" in bare.stderr
+    with socket.socket() as listening, socket.socket() as closed:
+        listening.bind(("127.0.0.1", 0))
+        listening.listen()
+        closed.bind(("127.0.0.1", 0))  # bound, not listening: the connection is refused
+        ports = listening.getsockname()[1], closed.getsockname()[1]
+        # What puppet-service does with it: is anything listening at host:port?
+        fixed = subprocess.run([sys.executable, "-c", hidden + (
+            "import bot.wechat.compat, telnetlib, wechaty; "
+            "from wechaty_puppet_service.utils import ping_endpoint; "
+            f"print(telnetlib.Telnet.__name__, ping_endpoint('127.0.0.1:{ports[0]}'), "
+            f"ping_endpoint('127.0.0.1:{ports[1]}'))")],
+            capture_output=True, text=True, check=False)
+    assert fixed.returncode == 0, fixed.stderr
+    assert fixed.stdout.split() == ["TelnetStandIn", "True", "False"]
+
+
+def test_fix9_the_stand_in_is_there_exactly_where_telnetlib_is_gone() -> None:
+    assert (telnetlib.Telnet is compat.TelnetStandIn) == (sys.version_info >= (3, 13))

@@ -23,6 +23,9 @@ named, says why, and has its own test in tests/test_wechaty_compat.py:
 8. memory over months: every RPC is an HTTP/2 stream, and h2 remembers up to 65,536 closed
    streams per connection (11 MB once full, measured, after some 30,000 answered messages);
    4,096 is plenty to recognise late frames of a stream just closed.
+9. Python 3.13: puppet-service (and the dev extra's wechaty) import `telnetlib`, removed in 3.13,
+   only to ask whether anything listens on host:port. Where it is gone, a stand-in module asks
+   with a plain socket; the bot itself never asks (fix 5).
 
 What we avoid rather than patch: the `Wechaty` class (its plugin manager starts an APScheduler
 with a job store in .wechaty/ and a web server on port 5000, reconnects with a hard-coded
@@ -33,9 +36,11 @@ drives `PuppetService`, python-wechaty's gRPC client, directly (see bot/gateway.
 from __future__ import annotations
 
 import logging
+import socket
+import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from types import SimpleNamespace
+from types import ModuleType, SimpleNamespace
 from typing import Any, Optional
 
 import betterproto
@@ -43,6 +48,40 @@ import wechaty_puppet.schemas.puppet as _puppet_schema
 
 # Fix 1 must run before anything imports `wechaty` (WechatyOptions has a PuppetOptions default).
 _puppet_schema.PuppetOptions.__hash__ = object.__hash__
+
+
+# --- fix 9: telnetlib on Python 3.13 (before anything imports wechaty_puppet_service) -------
+
+
+class TelnetStandIn:
+    """telnetlib.Telnet as python-wechaty uses it: `Telnet().open(host, port=..., timeout=3)`
+    connects, or raises OSError (socket.error) when nothing listens there."""
+
+    def __init__(self) -> None:
+        self.sock: socket.socket | None = None
+
+    def open(self, host: str, port: int = 23, timeout: float | None = None) -> None:
+        self.close()
+        self.sock = socket.create_connection((host, port), timeout)
+
+    def close(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+
+    __del__ = close  # as telnetlib's: the callers never close it
+
+
+def _install_telnetlib_stand_in() -> None:
+    try:
+        import telnetlib  # noqa: F401  (3.11 and 3.12: deprecated, still there)
+    except ModuleNotFoundError:
+        stand_in = ModuleType("telnetlib", "Stand-in for the module Python 3.13 removed.")
+        vars(stand_in)["Telnet"] = TelnetStandIn
+        sys.modules["telnetlib"] = stand_in
+
+
+_install_telnetlib_stand_in()
 
 import wechaty_puppet_service.puppet as _service  # noqa: E402
 from grpclib.client import Channel  # noqa: E402
