@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Iterator
 
 from bot.app import ChamberBot
-from bot.core.config import Settings
+from bot.core.config import Settings, secret_strings
 from bot.ops.logs import setup_logging
 
 SIMULATOR_TOKEN = "simulator-token"
@@ -21,13 +21,15 @@ LOGIN_SECONDS = 30  # the simulator answers at once; longer means the bot cannot
 
 
 def start(settings: Settings) -> int:
+    secrets = secret_strings(settings.gateway.token, settings.alerts.webhook_url)
     if settings.uses_simulator:
         # The terminal is the chat window: every log line goes to the file, none to the screen.
         log_file = settings.data_dir / "bot.log"
-        setup_logging(settings.general.log_level, settings.general.tz, log_file=log_file)
+        setup_logging(settings.general.log_level, settings.general.tz, log_file=log_file,
+                      secrets=secrets)
         print(f"没有配置网关：使用内置模拟器。日志写在 {log_file}", file=sys.stderr)
     else:
-        setup_logging(settings.general.log_level, settings.general.tz)
+        setup_logging(settings.general.log_level, settings.general.tz, secrets=secrets)
     try:
         return asyncio.run(run(settings))
     except KeyboardInterrupt:  # Ctrl-C before the bot was up: nothing to finish

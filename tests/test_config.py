@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -153,3 +154,42 @@ def test_a_wrong_alert_format_names_its_line(tmp_path: Path) -> None:
         load_settings(path, environ={})
     line = line_number_of(path, 'format = "dingtalk"')
     assert str(caught.value).startswith(f"{path}, line {line}, field 'alerts.format': Input should be 'wecom' or 'json'")
+
+
+WEBHOOK_KEY = "693a91f6-7b2c-4e9d-a1f0-5c3e8d7b9a24"
+
+
+def check(path: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "bot", "check", "--config", str(path)],
+                          capture_output=True, text=True, cwd=REPO, check=False,
+                          env={**os.environ, **(env or {})})
+
+
+def test_a_webhook_url_without_its_scheme_is_refused_without_showing_its_key(
+    tmp_path: Path
+) -> None:
+    url = f"qyapi.weixin.qq.com/cgi-bin/webhook/send?key={WEBHOOK_KEY}"
+    path = shipped_with('webhook_url = ""', f'webhook_url = "{url}"', tmp_path)
+    line = line_number_of(path, "webhook_url = \"qyapi")
+    in_file = check(path)
+    assert in_file.returncode == 2
+    assert in_file.stderr == (
+        f"配置错误 / configuration error: {path}, line {line}, field 'alerts.webhook_url': "
+        "Value error, expected an http(s):// URL, e.g. 'https://qyapi.weixin.qq.com/…', "
+        "got 'qyapi.weixin.qq.com/…'\n")
+    from_env = check(TEST_CONFIG, {"CHAMBER_ALERTS_WEBHOOK_URL": url})
+    assert from_env.returncode == 2 and "field 'alerts.webhook_url'" in from_env.stderr
+    for run in (in_file, from_env):
+        assert WEBHOOK_KEY not in run.stdout + run.stderr
+
+
+def test_no_config_error_shows_the_gateway_token(tmp_path: Path) -> None:
+    """The token pasted into the endpoint too (it is set in the environment): the endpoint's
+    error, which shows what it got, shows *** instead."""
+    token = "insecure_6f1c2d9e-3b7a-4c55-9e0f-8a2b4c6d8e10"
+    path = shipped_with('endpoint = ""', f'endpoint = "{token}"', tmp_path)
+    run = check(path, {"WECHATY_PUPPET_SERVICE_TOKEN": token})
+    assert run.returncode == 2
+    assert token not in run.stderr
+    assert run.stderr.endswith("field 'gateway.endpoint': Value error, expected host:port, "
+                               "e.g. '127.0.0.1:8788', got '***'\n")

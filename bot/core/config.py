@@ -1,13 +1,16 @@
 """Typed configuration: config.toml validated by one pydantic model per section.
 
 A bad file stops start-up with one message naming the file, the line and the field
-(`ConfigError`), so a secretary editing config.toml by hand sees exactly what to fix.
+(`ConfigError`), so a secretary editing config.toml by hand sees exactly what to fix. No
+message shows a secret: the gateway token and the alert webhook's key are blanked out
+(`secret_strings`, `redact`; the logs use the same two).
 """
 
 from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -19,6 +22,41 @@ from bot.core.toml_lines import line_of
 ENDPOINT_ENV = "WECHATY_PUPPET_SERVICE_ENDPOINT"
 TOKEN_ENV = "WECHATY_PUPPET_SERVICE_TOKEN"
 ALERT_WEBHOOK_ENV = "CHAMBER_ALERTS_WEBHOOK_URL"  # a WeCom robot URL carries its key: a secret
+REDACTED = "***"
+SHORTEST_URL_KEY = 6  # a shorter query value (`debug=1`) is a setting, not a key
+
+
+def secret_strings(token: object, webhook_url: object) -> list[str]:
+    """What no message may show: the gateway token, and what follows the host in the alert
+    webhook's URL (a WeCom robot's `?key=…`, a key in the path), its query values one by one,
+    a password in it. Non-strings (a mistyped setting) hide nothing."""
+    secrets = [token] if isinstance(token, str) and token else []
+    if isinstance(webhook_url, str):
+        authority, after = _split_after_host(webhook_url)
+        if "@" in authority:
+            secrets.append(authority.rsplit("@", 1)[0])  # user:password
+        if len(after) > 1:
+            secrets.append(after)
+        query = after.partition("?")[2].partition("#")[0]
+        secrets += [value for part in query.split("&")
+                    if len(value := part.partition("=")[2]) >= SHORTEST_URL_KEY]
+    # bytes are logged as b'...': a non-ASCII secret shows as \x escapes there
+    secrets += [repr(secret.encode())[2:-1] for secret in secrets if not secret.isascii()]
+    return secrets
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    for secret in sorted(set(secrets), key=len, reverse=True):  # a key inside a longer secret
+        if secret:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+def _split_after_host(url: str) -> tuple[str, str]:
+    """('user:pw@host:port', '/path?query#fragment'), with or without a scheme."""
+    rest = url.split("://", 1)[-1]
+    cut = min((at for at in map(rest.find, "/?#") if at >= 0), default=len(rest))
+    return rest[:cut], rest[cut:]
 
 
 class Section(BaseModel):
@@ -167,7 +205,9 @@ class AlertSettings(Section):
     @classmethod
     def _http_url(cls, value: str) -> str:
         if value and not value.startswith(("http://", "https://")):
-            raise ValueError(f"expected an http(s):// URL, got {value!r}")
+            authority, after = _split_after_host(value)
+            shown = authority.rsplit("@", 1)[-1] + ("/…" if after else "")  # the key stays hidden
+            raise ValueError(f"expected an http(s):// URL, e.g. 'https://{shown}', got {shown!r}")
         return value
 
 
@@ -236,4 +276,8 @@ def load_settings(path: Path, environ: dict[str, str] | None = None) -> Settings
         location = tuple(first["loc"])
         field = ".".join(str(part) for part in location)
         line = line_of(text, location)
-        raise ConfigError(f"{path}, line {line}, field '{field}': {first['msg']}") from None
+        alerts = raw.get("alerts")
+        secrets = secret_strings(gateway.get("token") if isinstance(gateway, dict) else None,
+                                 alerts.get("webhook_url") if isinstance(alerts, dict) else None)
+        message = redact(str(first["msg"]), secrets)  # whatever a validator echoes
+        raise ConfigError(f"{path}, line {line}, field '{field}': {message}") from None
