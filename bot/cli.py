@@ -7,15 +7,17 @@ minute) loads the config and bot/ops/health.py only; `run` loads the bot (bot/ru
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
-from bot.core.config import ConfigError, load_settings
+from bot.core.config import ConfigError, Settings, load_settings
 from bot.ops import health
-from bot.ops.instance_lock import AlreadyRunning, hold_data_dir
+from bot.ops.instance_lock import AlreadyRunning, DataDirUnwritable, hold_data_dir
 
 DEFAULT_CONFIG = Path("config.toml")
 ALREADY_RUNNING = 3  # exit code: another bot holds the data directory
+CANNOT_START = 2  # exit code: a setting or a folder the operator must fix first
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings(args.config)
     except ConfigError as error:
         print(f"配置错误 / configuration error: {error}", file=sys.stderr)
-        return 2
+        return CANNOT_START
     if args.command == "health":  # Docker runs it every minute: it imports nothing more
         healthy, sentence = health.check(settings.data_dir)
         print(sentence, file=sys.stdout if healthy else sys.stderr)
@@ -58,6 +60,9 @@ def main(argv: list[str] | None = None) -> int:
         from bot.congrats import cli as congrats_cli
 
         return congrats_cli.run(args, settings)
+    # Everything the bot writes from here on (the ledger, its -wal/-shm, status, the QR code,
+    # the log, deleted posts) is its user's alone: the data directory is no one else's business.
+    os.umask(0o077)
     try:
         with hold_data_dir(settings.data_dir):
             from bot.runner import start  # the bot itself: asyncio, the client, the services
@@ -66,6 +71,26 @@ def main(argv: list[str] | None = None) -> int:
     except AlreadyRunning as error:
         print(error, file=sys.stderr)
         return ALREADY_RUNNING
+    except DataDirUnwritable as error:
+        print(unwritable_sentence(settings, error), file=sys.stderr)
+        return CANNOT_START
+
+
+def unwritable_sentence(settings: Settings, error: DataDirUnwritable) -> str:
+    """What to do, in the folder of config.toml (in Docker: the compose folder on the host,
+    the bot being user 10001, as README step 2 does)."""
+    if error.not_a_folder:
+        return (f"数据目录 {settings.data_dir} 无法创建（{error.path}：{error.reason}，路径中有同名"
+                f"文件）：请移走该文件，或改 config.toml 的 [storage] data_dir，然后再启动。"
+                f" / the data directory {settings.data_dir} cannot be made ({error.path}: "
+                f"{error.reason}; a file is in the way): move the file or change [storage] "
+                f"data_dir in config.toml, then start again.")
+    user = os.getuid()
+    command = f"sudo chown -R {user} {settings.storage.data_dir} {settings.storage.posts_dir}"
+    return (f"机器人（用户 {user}）无法写入数据目录（{error.path}：{error.reason}），"
+            f"请在 config.toml 所在的文件夹运行 `{command}` 后再启动。"
+            f" / the bot (user {user}) cannot write its data directory ({error.path}: "
+            f"{error.reason}): run `{command}` in the folder of config.toml, then start again.")
 
 
 def add_posts_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

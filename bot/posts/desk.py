@@ -161,6 +161,7 @@ class PostDesk:
         stamp = self.now().strftime("%Y%m%d-%H%M%S")
         target = self.trash / f"{post.id}.{stamp}{SUFFIX}"
         shutil.move(post.path, target)
+        target.chmod(0o600)  # a move keeps the post folder's mode; the data folder is private
         self.store.audit(actor, "delete", post.id, target.name)
         self.library.load()
         return target
