@@ -156,7 +156,7 @@ def test_a_wrong_alert_format_names_its_line(tmp_path: Path) -> None:
     assert str(caught.value).startswith(f"{path}, line {line}, field 'alerts.format': Input should be 'wecom' or 'json'")
 
 
-WEBHOOK_KEY = "693a91f6-7b2c-4e9d-a1f0-5c3e8d7b9a24"
+WEBHOOK_KEY = "made-up-robot-key-K9x4T"
 
 
 def check(path: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -186,7 +186,7 @@ def test_a_webhook_url_without_its_scheme_is_refused_without_showing_its_key(
 def test_no_config_error_shows_the_gateway_token(tmp_path: Path) -> None:
     """The token pasted into the endpoint too (it is set in the environment): the endpoint's
     error, which shows what it got, shows *** instead."""
-    token = "insecure_6f1c2d9e-3b7a-4c55-9e0f-8a2b4c6d8e10"
+    token = "insecure_made-up-gateway-token-7Q2wZ9"
     path = shipped_with('endpoint = ""', f'endpoint = "{token}"', tmp_path)
     run = check(path, {"WECHATY_PUPPET_SERVICE_TOKEN": token})
     assert run.returncode == 2

@@ -21,9 +21,10 @@ from bot.simulator import Simulator, World
 from tests.bot_process import BotProcess, write_config
 from tests.conftest import PRESIDENTS, REPO, write_post
 
-# What a real deployment's token looks like (README step 2), distinct from anything else logged.
-GATEWAY_TOKEN = "insecure_6f1c2d9e-3b7a-4c55-9e0f-8a2b4c6d8e10"
-WEBHOOK_KEY = "693a91f6-7b2c-4e9d-a1f0-5c3e8d7b9a24"
+# Shaped like a deployment token (README step 2), distinct from anything else logged; made up
+# (tests/test_deploy_files.py refuses UUID-shaped tokens in the repository).
+GATEWAY_TOKEN = "insecure_made-up-gateway-token-7Q2wZ9"
+WEBHOOK_KEY = "made-up-robot-key-K9x4T"
 MEMBER, SECRETARY, ADMIN = "wxid_vp_001", "wxid_secretary_liu", "wxid_admin_wang"
 
 
