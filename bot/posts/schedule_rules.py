@@ -6,7 +6,8 @@ a note for the admin. Every trigger is built with `timezone=tz`, so the host's T
 matters, and a naive `now` is read as a time in `tz`. Dates are left to APScheduler: a rule is a table row
 (pattern -> CronTrigger fields, official workdays or one run date, in
 bot/posts/schedule_phrases.py), nothing here walks a calendar itself; 工作日 follows China's
-official calendar (bot/posts/workdays.py).
+official calendar (bot/posts/workdays.py). A rule that would never run (cron on 30 February)
+or could run twice within an hour (`cron: * * * * *`) is refused with a ScheduleError.
 """
 
 from __future__ import annotations
