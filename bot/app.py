@@ -18,7 +18,7 @@ from bot.congrats.service import Congratulations
 from bot.core.config import Settings
 from bot.core.errors import MaybeSent, NotSent, report_if_failed
 from bot.core.messages import ADMIN_NOTICE, UNREPORTED, Incoming, Outgoing, Priority
-from bot.core.outbox import Failure, Outbox
+from bot.core.outbox import Failure, Outbox, Outcome
 from bot.core.replies import Replies
 from bot.core.router import Route, Router
 from bot.core.store import DATABASE, Store
@@ -162,9 +162,15 @@ class ChamberBot:
             return
         key = failure.message.ledger
         what = key.describe() if key else f"发往 {failure.message.chat_id} 的消息"
-        # One report per run of a post in a group, however many of its parts failed.
-        once = f"send:{key.post_id}@{key.group_id}@{key.slot}" if key else None
-        self.alerts.notice(f"发送失败（{failure.outcome.value}）：{what}；{failure.error}",
+        # One report per run of a post in a group, however many of its parts failed; but each
+        # part whose outcome is unknown, for someone must look whether the group has it.
+        unknown = failure.outcome is Outcome.UNKNOWN
+        once = None
+        if key is not None:
+            once = f"send:{key.post_id}@{key.group_id}@{key.slot}" + (f"#{key.part}" if unknown else "")
+        step = ("。这部分是否已发到群里不明，机器人不会重发：请到群里看看，缺了就用 #预览 取原文手动补上"
+                if unknown and key is not None else "")
+        self.alerts.notice(f"发送失败（{failure.outcome.value}）：{what}；{failure.error}{step}",
                            event="send_failed", once=once)
 
     def _start(self, name: str, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:

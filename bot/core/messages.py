@@ -111,6 +111,9 @@ class Outgoing:
     ledger: LedgerKey | None = None
     priority: Priority = Priority.POST
     expires_after: float | None = None  # seconds in the queue after which it is not worth sending
+    # While the gateway is away a message waits for it: a post part until this time.time()
+    # (the end of its run's grace), then it is given up; None: until the gateway is back.
+    send_by: float | None = None
 
 
 class People(Protocol):

@@ -1,10 +1,11 @@
 """The one outbox: every message the bot sends goes through this queue.
 
-It paces sends the way a careful person would (about 40 a minute overall, a few seconds
-apart in one conversation, a random pause when switching conversations), so the account is
-not restricted for "操作过于频繁". It retries what surely did not reach the gateway and reports
-what it could not send. A send whose outcome is unknown (the gateway took it but did not
-answer in time) is reported, never repeated: a double post is worse than a missing one.
+It paces sends the way a careful person would (bot/core/pacing.py). It retries what surely
+did not reach the gateway and reports what it could not send; while the gateway is away
+(not logged in) nothing can go out, so a message waits for it in its place rather than
+spend its attempts (a post part until its run's grace ends). A send whose outcome is unknown
+(the gateway took it but did not answer in time) is reported, never repeated: a double post
+is worse than a missing one.
 Post parts carry a ledger key: they are written down before and after sending, and a part
 the ledger already has is never sent again, whatever restarts or reloads happened.
 On close() (the bot stopping) the message being handed to the gateway finishes and nothing
@@ -25,18 +26,16 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from bot.core.cache import BoundedCache
 from bot.core.config import SendingSettings
 from bot.core.errors import MaybeSent, NotSent
 from bot.core.messages import Outgoing, Priority
+from bot.core.pacing import Pacing
 from bot.core.retry import backoff
 from bot.core.store import SENT, UNKNOWN, Store
 
 log = logging.getLogger(__name__)
 
-SWITCH_PAUSE_WINDOW = 10.0  # seconds since the last send that count as a busy spell
 UNLIMITED_IN_FLIGHT = 64  # with the rate limit off (benchmarks), sends overlap
-CHATS_REMEMBERED = 10_000  # per-chat pacing only looks a few seconds back
 
 
 class Transport(Protocol):
@@ -89,16 +88,13 @@ class Outbox:
         self.settings = settings
         self.transport = transport
         self.store = store
-        self.rng = rng or random.Random()
         self.clock = clock
         self.failures: deque[Failure] = deque(maxlen=200)
         self.failure_listeners: list[FailureListener] = []
         # Most urgent first (Outgoing.priority), then in the order queued.
         self._queue: asyncio.PriorityQueue[Queued] = asyncio.PriorityQueue()
         self._queued = itertools.count()
-        self._last_send = -1e9
-        self._last_chat = ""
-        self._last_send_in_chat: BoundedCache[str, float] = BoundedCache(CHATS_REMEMBERED)
+        self.pacing = Pacing(settings, rng or random.Random(), clock)
         self._in_flight = asyncio.Semaphore(1 if settings.rate_limit else UNLIMITED_IN_FLIGHT)
         # Each message is delivered by a task of its own (one at a time with the rate limit).
         self._tasks: dict[asyncio.Task[None], tuple[Outgoing, asyncio.Future[Outcome]]] = {}
@@ -199,21 +195,8 @@ class Outbox:
         queued.outcome.set_result(Outcome.DROPPED)
         return True
 
-    def _pause_before(self, chat_id: str) -> float:
-        now = self.clock()
-        wait = self._last_send + 60.0 / self.settings.messages_per_minute - now
-        last_here = self._last_send_in_chat.get(chat_id)
-        if last_here is not None:
-            wait = max(wait, last_here + self.settings.per_chat_interval_seconds - now)
-        # A random pause when switching conversations in a busy spell; after a quiet while
-        # (a scheduled post at 09:00) the first message goes at once.
-        busy = now - self._last_send < SWITCH_PAUSE_WINDOW
-        if busy and self._last_chat and chat_id != self._last_chat:
-            wait = max(wait, 0.0) + self.rng.uniform(0, self.settings.jitter_seconds)
-        return max(wait, 0.0)
-
     async def _wait_for_turn(self, chat_id: str) -> None:
-        pause = self._pause_before(chat_id)
+        pause = self.pacing.pause_before(chat_id)
         if pause > 0:
             await asyncio.sleep(pause)  # pacing is the point here, not synchronisation
 
@@ -229,7 +212,9 @@ class Outbox:
             return Outcome.ALREADY_SENT
         attempts = self.settings.max_attempts
         delays = backoff(self.settings.retry_base_seconds)
-        for attempt, delay in zip(range(1, attempts + 1), delays, strict=False):
+        attempt = 0
+        while True:
+            attempt += 1
             try:
                 message_id = await self._hand_over(message)
             except MaybeSent as error:
@@ -237,11 +222,15 @@ class Outbox:
             except NotSent as error:
                 if self._stopping:
                     return self._put_back(message)
-                if not error.retryable or attempt == attempts:
-                    return await self._fail(message, error, attempt, surely_not_sent=True)
-                log.warning("send to %s failed (%s), retry %d in %.1f s",
-                            message.chat_id, error, attempt, delay)
                 try:
+                    if error.retryable and await self._gateway_back_for(message):
+                        attempt -= 1  # it was away, not failing: the attempt is not spent
+                        continue
+                    if not error.retryable or attempt >= attempts:
+                        return await self._fail(message, error, attempt, surely_not_sent=True)
+                    delay = next(delays)
+                    log.warning("send to %s failed (%s), retry %d in %.1f s",
+                                message.chat_id, error, attempt, delay)
                     await self._wait_for_gateway(delay)
                 except asyncio.CancelledError:
                     self._put_back(message)  # stopping between two attempts
@@ -249,9 +238,8 @@ class Outbox:
                 continue
             if key is not None and store is not None:
                 store.mark(key, SENT, message_id or "")
-            self._record_send(message.chat_id)
+            self.pacing.sent(message.chat_id)
             return Outcome.SENT
-        raise AssertionError("unreachable")
 
     async def _hand_over(self, message: Outgoing) -> str:
         """One attempt; while it runs, close() waits for it rather than cut it off."""
@@ -269,6 +257,20 @@ class Outbox:
             self.store.release(message.ledger)
         return Outcome.STOPPED
 
+    async def _gateway_back_for(self, message: Outgoing) -> bool:
+        """True when a gateway that is away (not logged in) is back in time for the message:
+        nothing can go out meanwhile, so it waits in its place (a post's parts keep their
+        order); a post part until its run's grace ends, a member's answer not at all."""
+        if self.transport.logged_in.is_set() or message.expires_after is not None:
+            return False
+        wait = None if message.send_by is None else message.send_by - time.time()
+        if wait is not None and wait <= 0:
+            return False
+        log.info("gateway away: a message to %s waits for it (%s)", message.chat_id, message.reason)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.transport.logged_in.wait(), timeout=wait)
+        return self.transport.logged_in.is_set()
+
     async def _wait_for_gateway(self, delay: float) -> None:
         """Back off, but no longer than it takes the gateway to log in again."""
         if self.transport.logged_in.is_set():
@@ -276,12 +278,6 @@ class Outbox:
             return
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.transport.logged_in.wait(), timeout=delay)
-
-    def _record_send(self, chat_id: str) -> None:
-        now = self.clock()
-        self._last_send = now
-        self._last_chat = chat_id
-        self._last_send_in_chat.put(chat_id, now)
 
     async def _fail(
         self, message: Outgoing, error: BaseException, attempts: int, surely_not_sent: bool

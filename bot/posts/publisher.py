@@ -11,7 +11,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.core.errors import UserError
@@ -113,10 +113,15 @@ class Publisher:
         """Send one run of a post; returns when every part has an outcome."""
         targets = self.target_groups(post) if groups is None else groups
         planned: dict[str, list[Outgoing]] = {}
+        # A gateway that is away is waited for until the run's grace ends (as a scheduled run
+        # waits for it before starting): a restart mid-post costs no part, nor their order.
+        started = datetime.fromisoformat(slot.removeprefix("manual:"))
+        send_by = (started + timedelta(minutes=post.meta.grace_minutes)).timestamp()
         for group in targets:
             messages = post_messages(post, group, self.max_length)
             planned[group] = [
-                replace(message, ledger=LedgerKey(post.id, group, slot, n, len(messages)))
+                replace(message, ledger=LedgerKey(post.id, group, slot, n, len(messages)),
+                        send_by=send_by)
                 for n, message in enumerate(messages, start=1)
             ]
         # Written down before the first part goes out.

@@ -29,6 +29,7 @@ from bot.simulator.protocol import (
     optional_value,
     reply_for,
 )
+from bot.simulator.requests import RequestCounts
 from bot.simulator.transport import MethodTable
 from bot.simulator.world import IMAGE, TEXT, URL, ChatMessage, Room, World, new_message_id
 
@@ -48,7 +49,8 @@ class Host(Protocol):
 
     world: World
     generation: Generation
-    rpc_counts: Counter[str]
+    rpc_counts: Counter[str]  # answered
+    requests: RequestCounts  # received, answered or not
 
     async def logout(self) -> None: ...
 
@@ -122,6 +124,7 @@ class PuppetMethods:
     def _unary(self, name: str, fn: Callable[[Any], Reply]) -> Callable[[Stream[Any, Any]], Any]:
         async def handle(stream: Stream[Any, Any]) -> None:
             request = await stream.recv_message()
+            self._sim.requests.received(name)
             await self._gate()
             self._sim.rpc_counts[name] += 1
             await stream.send_message(fn(request))
@@ -130,6 +133,7 @@ class PuppetMethods:
 
     async def _event(self, stream: Stream[Any, Any]) -> None:
         await stream.recv_message()
+        self._sim.requests.received("Event")
         await self._gate()
         self._sim.rpc_counts["Event"] += 1
         await self._events.serve(stream)

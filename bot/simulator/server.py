@@ -24,6 +24,7 @@ from wechaty_grpc.wechaty import puppet as pb
 
 from bot.simulator.events import EventStream, EventType
 from bot.simulator.protocol import Generation
+from bot.simulator.requests import RequestCounts
 from bot.simulator.rpc import PuppetMethods, room_of
 from bot.simulator.transport import GatewayServer
 from bot.simulator.world import TEXT, ChatMessage, World, new_message_id
@@ -80,7 +81,9 @@ class Simulator:
         self.generation = generation
         self.scan_interval = scan_interval
         self.sent: list[SentMessage] = []
-        self.rpc_counts: Counter[str] = Counter()
+        self.rpc_counts: Counter[str] = Counter()  # requests answered, by method
+        self.requests = RequestCounts()  # received, answered or not: `requests.wait_for(...)`
+        self._resume_later: asyncio.TimerHandle | None = None
         self._unclaimed: list[SentMessage] = []  # sent, not yet returned by wait_for_sent
         self._waiters: list[_Waiter] = []
         self._transcript: list[Callable[[TranscriptLine], None]] = []
@@ -128,7 +131,15 @@ class Simulator:
         """From now on RPCs and the event stream stop answering; nothing is closed."""
         self._awake.clear()
 
+    def hang_for(self, seconds: float) -> None:
+        """A fault of a given length: hung now, answering again `seconds` later."""
+        self.hang()
+        self._resume_later = asyncio.get_running_loop().call_later(seconds, self.resume)
+
     def resume(self) -> None:
+        if self._resume_later is not None:
+            self._resume_later.cancel()
+            self._resume_later = None
         self._awake.set()
 
     async def _wait_awake(self) -> None:
@@ -202,6 +213,11 @@ class Simulator:
         finally:
             if waiter in self._waiters:
                 self._waiters.remove(waiter)
+
+    def deliver(self, message: ChatMessage) -> None:
+        """A chat line exactly as given, unchecked (a talker nobody knows, an empty or huge
+        text, any type or timestamp): what a gateway may hand over. `say()` is what people do."""
+        self._record(message)
 
     async def emit_raw_event(self, event_type: int, payload_json: str) -> None:
         """Send any event as-is, e.g. 27 (DIRTY) or 4 (POST) the Python enum lacks."""
