@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import tempfile
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -10,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import hypothesis
 import pytest
 
 import bot.wechat.compat  # noqa: F401  (before any wechaty import)
@@ -20,6 +22,13 @@ from bot.core.router import Route
 from bot.simulator import Simulator, World
 from bot.wechat.connection import Connection
 from handlers.congrats import CongratulationCollector
+
+# Hypothesis: the suite (CI, `make test`) tries each property 200 times; `make fuzz` sets
+# HYPOTHESIS_PROFILE=fuzz for 10,000. No deadline: on this shared 2-core machine a slow
+# example is load, not a bug (a hang is still caught by pytest's timeout).
+hypothesis.settings.register_profile("ci", max_examples=200, deadline=None)
+hypothesis.settings.register_profile("fuzz", max_examples=10_000, deadline=None)
+hypothesis.settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 REPO = Path(__file__).resolve().parents[1]
 TEST_CONFIG = Path(__file__).resolve().parent / "fixtures" / "config.toml"

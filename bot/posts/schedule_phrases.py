@@ -148,7 +148,7 @@ def _monthly(match: re.Match[str], now: datetime) -> Built:
         part = part.rstrip("日号")
         if part in ("最后一天", "月底", "月末"):
             days.append("last")
-        elif part.isdigit() and 1 <= int(part) <= 31:
+        elif part.isdecimal() and 1 <= int(part) <= 31:  # isdigit() takes 𐩀, int() does not
             days.append(str(int(part)))
         else:
             raise ScheduleError(f"“{part or match['days']}”不是每月的哪一天：请写1到31日，"
