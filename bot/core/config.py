@@ -253,7 +253,7 @@ def load_settings(path: Path, environ: dict[str, str] | None = None) -> Settings
         raise ConfigError(f"{path}: cannot read the file ({error.strerror})") from None
     try:
         raw: dict[str, Any] = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
+    except ValueError as error:  # TOMLDecodeError; or a number of over 4,300 digits (int())
         # tomllib's message already ends with "(at line N, column M)".
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
 

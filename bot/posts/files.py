@@ -115,10 +115,11 @@ def parse_post(path: Path, text: str, tz: ZoneInfo, now: datetime) -> Post:
         raise PostFileError(PostError(path, 1, "", str(error))) from None
     try:
         raw = tomllib.loads(front)
-    except tomllib.TOMLDecodeError as error:
-        # tomllib says "(at line N, column M)" counting from the front matter's first line.
+    except ValueError as error:  # TOMLDecodeError; or a number of over 4,300 digits (int())
+        # tomllib says "(at line N, column M)" counting from the front matter's first line,
+        # or "(at end of document)" or nothing: then the front matter's last line is named.
         found = re.search(r"\(at line (\d+), column \d+\)", str(error))
-        line = int(found.group(1)) + 1 if found else 1
+        line = int(found.group(1)) + 1 if found else front.count("\n") + 2
         message = re.sub(r"\s*\(at line.*\)$", "", str(error))
         raise PostFileError(PostError(path, line, "", f"not valid TOML: {message}")) from None
     try:
