@@ -16,7 +16,9 @@ named, says why, and has its own test in tests/test_wechaty_compat.py:
    Python 3.13) and may ask a public server for the endpoint; we connect directly.
 6. gateway events: the 1.x gateway sends errors as {"gerror": ...}; python-wechaty required
    a `data` field and raised inside its event loop, which ended the event stream for good.
-   Event payloads get defaults, and the error payload a `gerror` field.
+   Event payloads get defaults, and the error payload a `gerror` field. Any other event it
+   cannot decode (not JSON, a field missing) is fixed or dropped first (event_check.py; its
+   test: tests/test_faults_input_e2e.py).
 7. logging: wechaty loggers install their own handlers, ignore the root logger and read an
    inverted WECHATY_LOG; they are routed into our logging at WARNING, and the line that
    prints the token in clear is not emitted.
@@ -38,7 +40,7 @@ from __future__ import annotations
 import logging
 import socket
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from types import ModuleType, SimpleNamespace
 from typing import Any, Optional
@@ -94,6 +96,8 @@ from wechaty_puppet import FileBox, PuppetOptions  # noqa: E402
 from wechaty_puppet.schemas.base import BaseDataClass  # noqa: E402
 from wechaty_puppet_service import PuppetService  # noqa: E402
 from wechaty_puppet_service.utils import extract_host_and_port  # noqa: E402
+
+from bot.wechat.event_check import decodable  # noqa: E402
 
 __all__ = [
     "FileBox",
@@ -217,7 +221,13 @@ for _payload_class in (EventErrorPayload, EventReadyPayload, EventDongPayload):
 
 
 class PuppetStubWithDeadlines(PuppetStub):  # type: ignore[misc]
-    """Unary calls get a deadline; the long-lived event stream keeps none."""
+    """Unary calls get a deadline; the long-lived event stream keeps none (and its events are
+    checked before python-wechaty decodes them: fix 6)."""
+
+    async def event(self) -> AsyncIterator[Any]:
+        async for response in super().event():
+            if (checked := decodable(response)) is not None:
+                yield checked
 
     def __init__(self, channel: Channel, rpc_timeout: float) -> None:
         super().__init__(channel)

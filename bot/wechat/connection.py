@@ -50,6 +50,7 @@ _KINDS = {
 SEEN_IDS_KEPT = 20_000  # enough to drop replays after a reconnect, bounded for months of uptime
 SENT_IDS_KEPT = 2_000  # our own sends echo back within seconds
 GOOD_CONNECTION_SECONDS = 60  # after a connection this long, reconnecting starts fast again
+EARLIEST_STAMP = 946_684_800.0  # 2000-01-01; a message time before it or a day ahead is broken
 
 
 class GatewayHung(Exception):
@@ -295,6 +296,8 @@ class Connection:
         stamp = float(raw.timestamp or time.time())
         if stamp > 1e11:  # some gateways send milliseconds
             stamp /= 1000
+        if not EARLIEST_STAMP <= stamp <= time.time() + 86_400:
+            stamp = time.time()  # year 146140482 made the message unreadable: now will do
         mention_ids = tuple(raw.mention_ids)
         mentions_bot = bool(self.self_id) and self.self_id in mention_ids
         if not mentions_bot and self.self_name:
