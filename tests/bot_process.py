@@ -23,6 +23,14 @@ def write_config(home: Path, endpoint: str, token: str, replacements: dict[str, 
     return path
 
 
+# The tests' config.toml with a post's parts a little apart (500 characters each, 0.5 s apart
+# in one group): time to act between two parts without waiting the shipped 3 s.
+QUICK_PARTS = {"messages_per_minute = 40": "messages_per_minute = 600",
+               "per_chat_interval_seconds = 3": "per_chat_interval_seconds = 0.5",
+               "max_text_length = 2000": "max_text_length = 500"}
+LOGGED_IN = "-> logged in"  # the bot's log line once it is connected
+
+
 class BotProcess:
     def __init__(self, config: Path, token: str) -> None:
         self.config, self.token = config, token
@@ -61,6 +69,10 @@ class BotProcess:
     def pid(self) -> int:
         assert self.process is not None
         return self.process.pid
+
+    async def start_logged_in(self, timeout: float = 15) -> None:
+        await self.start()
+        await self.wait_for_log(LOGGED_IN, timeout)
 
     def kill_9(self) -> None:
         assert self.process is not None

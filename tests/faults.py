@@ -32,10 +32,10 @@ def scaled(simulator: Simulator, home: Path, webhook_url: str = "") -> Settings:
                 "name": ALERTS_NAME})
 
 
-def four_part_post(home: Path, post_id: str = "series", front: str = "") -> list[str]:
-    """A post in four parts of at most 500 characters; returns its paragraphs, one a part."""
+def four_part_post(home: Path, grace_minutes: float = GRACE_MINUTES) -> list[str]:
+    """Post "series" in four parts of at most 500 characters; returns its paragraphs, one a part."""
     paragraphs = [f"第{n}部分：" + "商会工作稳步推进，会员企业积极参与。" * 22 for n in range(1, 5)]
-    write_post(home, post_id, f'title = "四段公告"\ngrace_minutes = {GRACE_MINUTES}\n{front}',
+    write_post(home, "series", f'title = "四段公告"\ngrace_minutes = {grace_minutes}',
                "\n\n".join(paragraphs))
     return paragraphs
 

@@ -134,7 +134,8 @@ class PostScheduler:
         await self.library.report_errors()  # a file broken while the bot was down
         for row in self.store.interrupted_sends():
             await self.notify_admins(
-                f"上次停机时这部分正在发送，是否已发出不明，未重发：{row.key.describe()}")
+                f"上次停机时这部分正在发送，是否已发出不明，未重发：{row.key.describe()}。"
+                "请到群里看看，缺了就用 #预览 取原文手动补上")
         resumed = await self.resume_unfinished()
         self.aps.add_job(self._heartbeat, "interval", seconds=HEARTBEAT_SECONDS, id="heartbeat")
         if self.stopped:  # the bot was stopped while starting up

@@ -42,6 +42,8 @@ class EventStream:
         self._sim = sim  # read for its world and scan_interval
         self._gate = gate  # returns when the gateway is not hung
         self.opened = asyncio.Event()
+        self.closed = asyncio.Event()  # no stream open (the client gone, or never came)
+        self.closed.set()
         self._queue: asyncio.Queue[pb.EventResponse | None] | None = None
         self._scan_task: asyncio.Task[None] | None = None
         self._scan_count = 0
@@ -104,6 +106,7 @@ class EventStream:
         self.cancel_scan()
         self._queue = None
         self.opened.clear()
+        self.closed.set()
 
     async def serve(self, stream: Stream[Any, Any]) -> None:
         """Answer one `Event` call (its request already read): events until the stream ends."""
@@ -113,6 +116,7 @@ class EventStream:
         queue: asyncio.Queue[pb.EventResponse | None] = asyncio.Queue()
         self._queue = queue
         self.opened.set()
+        self.closed.clear()
         log.info("event stream opened by %s", stream.peer.addr())
         try:
             await stream.send_initial_metadata()

@@ -5,9 +5,10 @@ one event stream at a time, `login` then `ready` when a stream opens on a logged
 scan events while logged out, the bot's own messages echoed back as `message` events, and
 `Stop` ending the current event stream. Tests drive it in-process through the methods below.
 
-This module holds what tests use: lifecycle (start/stop/hang), members speaking, login, and the
-records of what the bot sent (`SentMessage`) and of every chat line (`TranscriptLine`). The
-gRPC method handlers live in `rpc.py`, the event stream and scan loop in `events.py`.
+This module holds what tests use: lifecycle (start/stop/hang), members speaking, login, faults
+(hang for a while, raw events, unchecked messages), and the records of what the bot sent and of
+every chat line (lines.py). The gRPC method handlers live in `rpc.py`, the event stream and
+scan loop in `events.py`, the count of requests received (hung or not) in `requests.py`.
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ import socket
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 
 from wechaty_grpc.wechaty import puppet as pb
 
 from bot.simulator.events import EventStream, EventType
+from bot.simulator.lines import SentMessage, TranscriptLine
 from bot.simulator.protocol import Generation
 from bot.simulator.requests import RequestCounts
 from bot.simulator.rpc import PuppetMethods, room_of
@@ -30,31 +31,6 @@ from bot.simulator.transport import GatewayServer
 from bot.simulator.world import TEXT, ChatMessage, World, new_message_id
 
 log = logging.getLogger("bot.simulator")
-
-
-@dataclass(frozen=True)
-class SentMessage:
-    """A text the bot sent (MessageSendText)."""
-
-    conversation_id: str
-    room_id: str | None  # None for a private chat
-    text: str
-    mention_ids: tuple[str, ...]
-    message_id: str
-    at: float  # time.monotonic() when the gateway received it
-    kind: str = "text"  # "text", "file" (images and files: text is "[文件] name") or "url"
-
-
-@dataclass(frozen=True)
-class TranscriptLine:
-    """One chat line, from a member or from the bot, for displays such as the terminal."""
-
-    message: ChatMessage
-    talker_name: str
-    from_bot: bool
-    room_topic: str | None  # None for a private chat
-    private_with: str | None  # the member's id in a private chat with the bot
-    mention_names: tuple[str, ...]
 
 
 _Waiter = tuple[Callable[[SentMessage], bool] | None, "asyncio.Future[SentMessage]"]
@@ -156,6 +132,10 @@ class Simulator:
 
     async def wait_connected(self, timeout: float = 5.0) -> None:
         await asyncio.wait_for(self._events.opened.wait(), timeout)
+
+    async def wait_disconnected(self, timeout: float = 5.0) -> None:
+        """Until no client has an event stream open (e.g. the bot's process was killed)."""
+        await asyncio.wait_for(self._events.closed.wait(), timeout)
 
     # ----- the world speaks --------------------------------------------------------------------
 

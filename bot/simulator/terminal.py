@@ -14,7 +14,8 @@ import sys
 import threading
 from typing import IO, Any
 
-from bot.simulator.server import Simulator, TranscriptLine
+from bot.simulator.lines import TranscriptLine
+from bot.simulator.server import Simulator
 from bot.simulator.world import MENTION_SEP, TEXT, Contact, Room, World
 
 HELP = """\
