@@ -51,6 +51,10 @@ SEEN_IDS_KEPT = 20_000  # enough to drop replays after a reconnect, bounded for 
 SENT_IDS_KEPT = 2_000  # our own sends echo back within seconds
 GOOD_CONNECTION_SECONDS = 60  # after a connection this long, reconnecting starts fast again
 EARLIEST_STAMP = 946_684_800.0  # 2000-01-01; a message time before it or a day ahead is broken
+# Messages loaded from the gateway at once. A burst of 2,000 messages otherwise opened 2,000
+# HTTP/2 streams together: h2 counts the open ones on every new stream (quadratic CPU), and
+# their buffers held ~30 MB that Python keeps after the burst (tests/bench, docs/benchmarks.md).
+MESSAGES_LOADED_AT_ONCE = 16
 
 
 class GatewayHung(Exception):
@@ -79,6 +83,7 @@ class Connection:
         self._sent_ids: BoundedCache[str, None] = BoundedCache(SENT_IDS_KEPT)
         self._dong: asyncio.Future[str] | None = None
         self._stopping = asyncio.Event()
+        self._loading = asyncio.Semaphore(MESSAGES_LOADED_AT_ONCE)
         # wechaty modules imported by now have made loggers of their own: route them into ours.
         compat.route_wechaty_logging()
 
@@ -281,7 +286,8 @@ class Connection:
         if puppet is None:
             return
         try:
-            raw = await puppet.message_payload(message_id)
+            async with self._loading:
+                raw = await puppet.message_payload(message_id)
         except (GRPCError, OSError, TimeoutError) as error:
             log.warning("could not load message %s: %s", message_id, error)
             return
