@@ -223,13 +223,10 @@ def test_config_is_settings_or_one_error_naming_file_line_and_field(text: str) -
     assert isinstance(settings, Settings) and settings.groups
 
 
-@pytest.mark.xfail(strict=True, raises=UnicodeDecodeError, reason=(
-    "load_settings reads config.toml as UTF-8 and catches only OSError: a file saved as GBK "
-    "(Windows Notepad, a Chinese locale) stops start-up with a raw UnicodeDecodeError "
-    "traceback instead of a ConfigError (bot/core/config.py, reported)"))
 def test_a_config_saved_as_gbk_is_one_error_naming_the_file() -> None:
     CONFIG_PATH.write_bytes(SHIPPED.encode("gbk", "replace"))
-    with pytest.raises(ConfigError, match=re.escape(str(CONFIG_PATH))):
+    first_chinese = next(n for n, line in enumerate(SHIPPED.splitlines(), 1) if not line.isascii())
+    with pytest.raises(ConfigError, match=re.escape(f"{CONFIG_PATH}, line {first_chinese}: not UTF-8")):
         load_settings(CONFIG_PATH, environ={})
 
 

@@ -44,3 +44,10 @@ async def test_a_question_buried_in_a_huge_message_is_read_from_its_start(
     await simulator.say(MEMBER, "啊" * 100_000 + "商会电话多少？", room_id=PRESIDENTS)  # past what is read
     await simulator.say("wxid_vp_002", "邮编？", room_id=PRESIDENTS)
     assert (await simulator.wait_for_sent(to(PRESIDENTS))).text.endswith("邮政编码：030006")
+
+
+async def test_a_number_that_is_a_digit_but_not_decimal_is_just_an_unknown_post(
+    simulator: Simulator, running_bot: RunningBot
+) -> None:
+    await simulator.say(SECRETARY, "#预览 ²")  # str.isdigit() says yes, int() says no
+    assert (await simulator.wait_for_sent(to(SECRETARY))).text.startswith("没有编号为“²”的公告。")

@@ -98,7 +98,7 @@ class GatewaySettings(Section):
     @field_validator("endpoint")
     @classmethod
     def _host_and_port(cls, value: str) -> str:
-        if value and (":" not in value or not value.rsplit(":", 1)[1].isdigit()):
+        if value and (":" not in value or not value.rsplit(":", 1)[1].isdecimal()):
             raise ValueError(f"expected host:port, e.g. '127.0.0.1:8788', got {value!r}")
         return value
 
@@ -251,6 +251,10 @@ def load_settings(path: Path, environ: dict[str, str] | None = None) -> Settings
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise ConfigError(f"{path}: cannot read the file ({error.strerror})") from None
+    except UnicodeDecodeError as error:  # e.g. saved as GBK by a Windows editor
+        line = path.read_bytes()[: error.start].count(b"\n") + 1
+        raise ConfigError(f"{path}, line {line}: not UTF-8 text; save the file as UTF-8 "
+                          "(请用 UTF-8 编码保存该文件)") from None
     try:
         raw: dict[str, Any] = tomllib.loads(text)
     except ValueError as error:  # TOMLDecodeError; or a number of over 4,300 digits (int())

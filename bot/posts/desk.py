@@ -47,7 +47,7 @@ class PostDesk:
         """The post by id, or by its number in #公告列表; else a UserError naming the closest."""
         post = self.library.get(ref)
         posts = self.library.sorted()
-        if post is None and ref.isdigit() and 1 <= int(ref) <= len(posts):
+        if post is None and ref.isdecimal() and 1 <= int(ref) <= len(posts):
             post = posts[int(ref) - 1]
         if post is None:
             hint = closest(ref, list(self.library.posts)) or "发送 #公告列表 查看所有公告及序号。"
@@ -88,7 +88,7 @@ class PostDesk:
 
     def check_new_id(self, post_id: str) -> None:
         """A UserError unless `post_id` can name a new post."""
-        if not ID_PATTERN.fullmatch(post_id) or post_id.isdigit():
+        if not ID_PATTERN.fullmatch(post_id) or post_id.isdecimal():
             raise UserError(f"公告编号“{post_id}”只能用字母、数字、- 和 _，且不能全是数字"
                             "（数字是 #公告列表 里的序号），例如：meeting-1201")
         if post_id in self.library.posts or (self.library.directory / f"{post_id}{SUFFIX}").exists():

@@ -104,7 +104,7 @@ class _Session:
         return [c for c in self.people if c.id in self.room.member_ids] or self.people
 
     def find_person(self, key: str) -> Contact | None:
-        if key.isdigit() and 1 <= int(key) <= len(self.people):
+        if key.isdecimal() and 1 <= int(key) <= len(self.people):
             return self.people[int(key) - 1]
         for contact in self.people:
             if key in (contact.id, contact.name):
