@@ -5,6 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+import bot.core.retry
+import bot.core.store
+import bot.ops.status
 from bot.core.config import Settings
 from bot.core.store import Store
 from bot.simulator import Simulator
@@ -30,6 +35,16 @@ def scaled(simulator: Simulator, home: Path, webhook_url: str = "") -> Settings:
                  "max_attempts": 4, "max_text_length": 500},
         alerts={"webhook_url": webhook_url, "format": "json", "hung_after_seconds": 60 / SCALE,
                 "name": ALERTS_NAME})
+
+
+def scale_database_timings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bot's database timings are constants, not settings: scaled the same way, here.
+    SQLite's wait for a lock (0.5 s), the retries of a refused write (0.2 s doubling to 5 s),
+    the status probe that notices the recovery (every 5 s)."""
+    for module, name in [(bot.core.store, "BUSY_TIMEOUT_SECONDS"),
+                         (bot.core.retry, "WRITE_RETRY_FIRST"), (bot.core.retry, "WRITE_RETRY_MAX"),
+                         (bot.ops.status, "WRITE_EVERY_SECONDS")]:
+        monkeypatch.setattr(module, name, getattr(module, name) / SCALE)
 
 
 def four_part_post(home: Path, grace_minutes: float = GRACE_MINUTES) -> list[str]:

@@ -10,7 +10,11 @@ per group, whoever asks and however often.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
+import sqlite3
 import time
+from collections import deque
 from dataclasses import dataclass
 
 from bot.congrats.detector import RED_ENVELOPE, STICKER, CongratulationDetector, quote_in
@@ -20,12 +24,15 @@ from bot.core.config import RoleSettings
 from bot.core.errors import UserError
 from bot.core.messages import Incoming, MessageKind, Outgoing, People
 from bot.core.outbox import Outbox, Outcome
+from bot.core.retry import until_written
 from bot.core.store import THANKS_SUFFIX, LedgerKey, Store
 from bot.posts.files import Post
 from bot.posts.library import PostLibrary
 
 COUNTABLE = {MessageKind.RED_ENVELOPE, MessageKind.STICKER, MessageKind.TEXT}
 LOOKBACK_SECONDS = 24 * 3600.0  # auto thanks: windows closed this recently
+HELD_LIMIT = 10_000  # congratulations kept while the database refuses writes
+log = logging.getLogger(__name__)
 # What the CSV shows for a message that has no words of its own.
 SAID_WITHOUT_WORDS = {MessageKind.RED_ENVELOPE: f"[{RED_ENVELOPE}]",
                       MessageKind.STICKER: f"[{STICKER}]"}
@@ -51,6 +58,8 @@ class Congratulations:
         self.window_hours = window_hours
         # The secretariat sends the posts: it is never counted as "not yet congratulated".
         self.staff = {*roles.secretaries, *roles.admins}
+        self._held: deque[Congratulation] = deque(maxlen=HELD_LIMIT)  # the database refused
+        self._writer: asyncio.Task[None] | None = None
 
     # --- windows (the publisher's RunWatcher) ------------------------------------------------
 
@@ -91,9 +100,37 @@ class Congratulations:
             return False
         name = await self.people.member_name(message.room_id, message.talker_id)
         said = SAID_WITHOUT_WORDS.get(message.kind, message.text)
-        return self.records.record(Congratulation(
+        return self._record(Congratulation(
             message.message_id, collection.post_id, message.room_id, message.talker_id, name,
             message.time.timestamp(), kinds, said))
+
+    def _record(self, congratulation: Congratulation) -> bool:
+        """Committed now; or, while the database refuses writes (locked, the disk full), held
+        and committed by one writer once it takes them again: none lost, none twice (by id)."""
+        if self._writer is None:
+            try:
+                return self.records.record(congratulation)
+            except sqlite3.OperationalError:
+                self._writer = asyncio.ensure_future(self._write_held())
+        self._held.append(congratulation)
+        return True
+
+    def _commit_held(self) -> None:
+        """As many held congratulations as the database takes now, in order; raises at the
+        first it refuses."""
+        while self._held:
+            self.records.record(self._held[0])
+            self._held.popleft()
+
+    async def _write_held(self) -> None:
+        try:
+            await until_written(self._commit_held)
+            log.info("the congratulations held while the database refused them are recorded")
+        except sqlite3.Error as error:  # closed: the bot stopped first
+            log.error("%d congratulation(s) held while the database refused them are not "
+                      "recorded: %s", len(self._held), error)
+        finally:
+            self._writer = None
 
     # --- reports ------------------------------------------------------------------------------
 
@@ -104,6 +141,8 @@ class Congratulations:
             if not latest:
                 raise UserError("还没有征集祝贺的公告发出过。公告文件里设 collect_congratulations = true。")
             post_id = latest[0].post_id
+        with contextlib.suppress(sqlite3.OperationalError):
+            self._commit_held()  # the report counts them all, if the database takes them now
         title = self.library.title_of(post_id)
         found = tally(self.records, post_id, title)
         if found is None:

@@ -7,7 +7,8 @@ spend its attempts (a post part until its run's grace ends). A send whose outcom
 (the gateway took it but did not answer in time) is reported, never repeated: a double post
 is worse than a missing one.
 Post parts carry a ledger key: they are written down before and after sending, and a part
-the ledger already has is never sent again, whatever restarts or reloads happened.
+the ledger already has is never sent again, whatever restarts or reloads happened (through
+SQLite refusing writes for a while too: bot/core/part_ledger.py).
 On close() (the bot stopping) the message being handed to the gateway finishes and nothing
 else goes out: post parts not sent stay `pending` in the ledger, for a restart to resume.
 """
@@ -20,6 +21,7 @@ import enum
 import itertools
 import logging
 import random
+import sqlite3
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -30,8 +32,9 @@ from bot.core.config import SendingSettings
 from bot.core.errors import MaybeSent, NotSent
 from bot.core.messages import Outgoing, Priority
 from bot.core.pacing import Pacing
+from bot.core.part_ledger import PartLedger
 from bot.core.retry import backoff
-from bot.core.store import SENT, UNKNOWN, Store
+from bot.core.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +90,7 @@ class Outbox:
     ) -> None:
         self.settings = settings
         self.transport = transport
-        self.store = store
+        self.ledger = PartLedger(store)  # a part goes out only once its claim is written
         self.clock = clock
         self.failures: deque[Failure] = deque(maxlen=200)
         self.failure_listeners: list[FailureListener] = []
@@ -180,6 +183,7 @@ class Outbox:
         for _, outcome in left:
             if not outcome.done():
                 outcome.set_result(Outcome.STOPPED)
+        self.ledger.close()
         parts = sum(message.ledger is not None for message, _ in left)
         log.info("outbox closed: %d queued message(s) not sent (%d post part(s), still pending "
                  "in the ledger)", len(left), parts)
@@ -206,10 +210,13 @@ class Outbox:
             outcome.set_result(result)
 
     async def _attempts(self, message: Outgoing) -> Outcome:
-        key, store = message.ledger, self.store
-        if key is not None and store is not None and not store.claim(key):
-            log.info("not sending %s again: the ledger has it", key.describe())
-            return Outcome.ALREADY_SENT
+        try:
+            if not await self.ledger.claim(message):
+                assert message.ledger is not None
+                log.info("not sending %s again: the ledger has it", message.ledger.describe())
+                return Outcome.ALREADY_SENT
+        except sqlite3.OperationalError as error:  # refused until the run's grace ended
+            return await self._fail(message, error, 0, surely_not_sent=True)
         attempts = self.settings.max_attempts
         delays = backoff(self.settings.retry_base_seconds)
         attempt = 0
@@ -236,8 +243,7 @@ class Outbox:
                     self._put_back(message)  # stopping between two attempts
                     raise
                 continue
-            if key is not None and store is not None:
-                store.mark(key, SENT, message_id or "")
+            self.ledger.sent(message, message_id or "")
             self.pacing.sent(message.chat_id)
             return Outcome.SENT
 
@@ -253,8 +259,7 @@ class Outbox:
 
     def _put_back(self, message: Outgoing) -> Outcome:
         """A claimed post part that surely did not go out: pending again, for a restart."""
-        if message.ledger is not None and self.store is not None:
-            self.store.release(message.ledger)
+        self.ledger.put_back(message)
         return Outcome.STOPPED
 
     async def _gateway_back_for(self, message: Outgoing) -> bool:
@@ -283,11 +288,10 @@ class Outbox:
         self, message: Outgoing, error: BaseException, attempts: int, surely_not_sent: bool
     ) -> Outcome:
         outcome = Outcome.NOT_SENT if surely_not_sent else Outcome.UNKNOWN
-        if message.ledger is not None and self.store is not None:
-            if surely_not_sent:
-                self.store.release(message.ledger)  # a later run of the slot may send it
-            else:
-                self.store.mark(message.ledger, UNKNOWN)
+        if surely_not_sent:
+            self.ledger.put_back(message)  # a later run of the slot may send it
+        else:
+            self.ledger.unknown(message)
         cause = error.__cause__ or error  # the transport's own error, for the log
         description = f"{type(cause).__name__}: {error}".rstrip(": ")
         failure = Failure(message, outcome, description, str(error) or type(error).__name__,

@@ -46,6 +46,10 @@ CREATE TABLE IF NOT EXISTS kv (
 """
 
 DATABASE = "bot.sqlite3"  # in the data directory
+# How long a write waits for another program's lock. SQLite waits by blocking the thread, here
+# the event loop: its default 5 s froze the bot for 5 s per write while something held the
+# lock. The writes that matter are tried again (retry.until_written) without blocking.
+BUSY_TIMEOUT_SECONDS = 0.5
 THANKS_SUFFIX = "#thanks"  # a post's thank-you in the ledger: "<post id>#thanks"
 PENDING, SENDING, SENT, UNKNOWN, ABANDONED = "pending", "sending", "sent", "unknown", "abandoned"
 
@@ -136,14 +140,19 @@ class Store:
         # One connection, used from the event loop's thread only; autocommit per statement
         # so a row is on disk before the handler that wrote it returns.
         self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
-                                  factory=ReportingConnection)
+                                  factory=ReportingConnection, timeout=BUSY_TIMEOUT_SECONDS)
         self.error_listeners = self.db.listeners  # e.g. the alerts
+        self.refusals = 0  # database errors so far: a recovery is a while without one
+        self.error_listeners.append(self._count_refusal)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(SCHEMA)
 
     def close(self) -> None:
         self.db.close()
+
+    def _count_refusal(self, _error: sqlite3.Error) -> None:
+        self.refusals += 1
 
     # --- the send ledger ------------------------------------------------------------------
 

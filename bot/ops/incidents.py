@@ -93,10 +93,14 @@ def storage_failed(alerts: Alerts, path: Path) -> ErrorListener:
     """The Store's error listener: one alert until the database works again."""
 
     def report(error: sqlite3.Error) -> None:
+        if "locked" in str(error):
+            what_to_do = "另一个程序锁住了数据库：请关掉正在用它的程序（如 sqlite3 窗口）"
+        else:
+            what_to_do = "请检查磁盘空间和文件权限"
         alerts.problem(
             "storage",
-            f"数据库出错：{type(error).__name__}: {error}（{path}）。发送记录可能没能写下，"
-            "请检查磁盘空间和文件权限。",
+            f"数据库出错：{type(error).__name__}: {error}（{path}）。{what_to_do}。"
+            "恢复之前公告不会发出（恢复后在补发时限内补发），收到的祝贺先记在内存里，恢复后写入。",
         )
 
     return report

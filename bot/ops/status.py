@@ -106,6 +106,7 @@ class StatusBoard:
         self.alerts = alerts
         self.store = store
         self.started_at = time.time()
+        self._refusals_seen = 0  # the store's count of refused writes at the last probe
         self.version = version()
 
     def on_state(self, _state: State, _detail: str) -> None:
@@ -145,11 +146,17 @@ class StatusBoard:
             log.warning("could not write %s: %s", self.path, error)
 
     def probe_store(self) -> None:
+        """The database works again when this write works and no other write was refused since
+        the last probe (a nearly full disk takes small writes and refuses bigger ones)."""
+        refused_before = self._refusals_seen
         try:
             self.store.put(PROBE_KEY, self._at(time.time()).isoformat())
         except sqlite3.Error:
             return  # the store's listener has raised the alert
-        storage_works(self.alerts)
+        finally:
+            self._refusals_seen = self.store.refusals
+        if self.store.refusals == refused_before:
+            storage_works(self.alerts)
 
     async def run(self) -> None:
         while True:

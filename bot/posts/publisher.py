@@ -17,6 +17,7 @@ from typing import Protocol
 from bot.core.errors import UserError
 from bot.core.messages import MENTION_ALL, MENTION_SEPARATOR, Outgoing, OutKind, Priority
 from bot.core.outbox import Outbox, Outcome
+from bot.core.retry import until_written
 from bot.core.store import LedgerKey, Store
 from bot.posts.files import Post, image_path
 from bot.posts.render import render_parts
@@ -124,11 +125,15 @@ class Publisher:
                         send_by=send_by)
                 for n, message in enumerate(messages, start=1)
             ]
-        # Written down before the first part goes out.
-        self.store.plan([m.ledger for ms in planned.values() for m in ms if m.ledger])
-        # Replies may come within milliseconds of the post, before the gateway confirms it.
-        for group in planned:
-            self.watcher.run_started(post, group, slot)
+
+        def written_down() -> None:
+            """Before the first part goes out: the parts, and the windows for the replies that
+            may come within milliseconds of the post (SQLite refusing is waited out in grace)."""
+            self.store.plan([m.ledger for ms in planned.values() for m in ms if m.ledger])
+            for group in planned:
+                self.watcher.run_started(post, group, slot)
+
+        await until_written(written_down, send_by)
         futures = {group: [self.outbox.send(m) for m in ms] for group, ms in planned.items()}
         for group, parts in futures.items():
             parts[0].add_done_callback(self._unless_sent(post, group, slot))
