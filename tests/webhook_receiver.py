@@ -19,6 +19,7 @@ class WebhookReceiver:
         self._statuses = list(statuses or [])  # answers for the first requests, then 200s
         self._changed = asyncio.Condition()
         self._server: asyncio.Server | None = None
+        self._connections: set[asyncio.StreamWriter] = set()
         self.url = ""
 
     async def start(self) -> None:
@@ -29,6 +30,8 @@ class WebhookReceiver:
     async def stop(self) -> None:
         if self._server is not None:
             self._server.close()
+            for writer in self._connections:  # keep-alive: Python 3.12+ waits for them to close
+                writer.close()
             await self._server.wait_closed()
 
     async def wait_for(self, predicate: Callable[[list[dict[str, Any]]], bool],
@@ -38,6 +41,7 @@ class WebhookReceiver:
         return list(self.bodies)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._connections.add(writer)
         try:
             while request_line := await reader.readline():
                 assert request_line.startswith(b"POST /cgi-bin/webhook/send?key=test-key ")
@@ -60,4 +64,5 @@ class WebhookReceiver:
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
         finally:
+            self._connections.discard(writer)
             writer.close()
