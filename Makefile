@@ -38,8 +38,10 @@ lint: $(INSTALLED)
 test: $(INSTALLED) $(GATEWAY_INSTALLED) $(CJK_FONT) lint
 	$(BIN)/pytest
 
-bench: $(INSTALLED)
-	$(BIN)/python -m tests.bench
+# Figures through the official gateway and the simulator, written to docs/benchmarks.md and
+# .png; first waits (up to 10 minutes) for the machine to be quiet, as the figures need.
+bench: $(INSTALLED) $(GATEWAY_INSTALLED)
+	$(BIN)/python -m tests.bench --wait-quiet 600
 
 # Every property test 10,000 times (the "fuzz" Hypothesis profile, tests/conftest.py; the suite
 # runs 200 each). pytest's 120 s limit per test is raised: 10,000 cases take minutes.

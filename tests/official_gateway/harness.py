@@ -59,8 +59,14 @@ def free_port() -> int:
 class OfficialGateway:
     """One `node server.mjs` process; restartable on the same port with the same token."""
 
-    def __init__(self, token: str, *, port: int | None = None, ready_timeout: float = 60.0) -> None:
+    def __init__(self, token: str, *, port: int | None = None, ready_timeout: float = 60.0,
+                 env: dict[str, str] | None = None, record: bool = True) -> None:
+        """env: more environment for server.mjs (e.g. BENCH_GROUPS). record=False keeps no
+        history or inbox of unsolicited events (a benchmark's 100,000): `listeners` see them."""
         self.token = token
+        self.extra_env = env or {}
+        self.record = record
+        self.listeners: list[Callable[[Event], None]] = []  # every unsolicited event, at once
         self.port = port or 0  # chosen in start() if not given
         self.ready_timeout = ready_timeout
         self.history: list[Event] = []  # every event, in order, across restarts
@@ -100,6 +106,7 @@ class OfficialGateway:
             "TOKEN": self.token,
             # Own variable: python-wechaty reads WECHATY_LOG too, with inverted level names.
             "WECHATY_LOG": os.environ.get("GATEWAY_LOG", "warn"),
+            **self.extra_env,
         }
         self._proc = await asyncio.create_subprocess_exec(
             "node",
@@ -145,7 +152,8 @@ class OfficialGateway:
         self._replies.clear()
 
     async def _dispatch(self, event: Event) -> None:
-        self.history.append(event)
+        if self.record:
+            self.history.append(event)
         req = event.get("req")
         if isinstance(req, int) and req in self._replies:
             future = self._replies.pop(req)
@@ -158,6 +166,10 @@ class OfficialGateway:
             self._ready.set_result(event)
         elif event.get("fatal") and self._ready and not self._ready.done():
             self._ready.set_exception(GatewayError(event.get("message", "fatal error")))
+        for listener in self.listeners:
+            listener(event)
+        if not self.record:
+            return
         async with self._changed:
             self._inbox.append(event)
             self._changed.notify_all()

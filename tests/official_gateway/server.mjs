@@ -1,7 +1,8 @@
 // The official Wechaty gateway (wechaty-puppet-service's PuppetServer) serving a mock WeChat
 // (wechaty-puppet-mock) with the chamber's fixed world, driven by tests over stdin/stdout.
 //
-//   env: PORT (required), TOKEN (required), WECHATY_LOG (optional, logs go to stderr)
+//   env: PORT (required), TOKEN (required), WECHATY_LOG (optional, logs go to stderr),
+//        BENCH_GROUPS (optional: that many more groups of 500 members, for tests/bench)
 //   stdin:  one JSON command a line, e.g. {"cmd":"say","talker":"wxid_vp_001","text":"hi"}
 //   stdout: one JSON event a line, and nothing else ({"event":"ready"}, "said", "bot_sent", ...)
 // A command may carry "req": <any>; its reply (or error) echoes it so callers can match them.
@@ -64,6 +65,15 @@ const FILE_BOX_TYPE_BASE64 = 1  // file-box's FileBoxType.Base64, as in FileBox.
 const MessageType = PUPPET.types.Message
 
 const mocker = new mock.Mocker()
+
+// The benchmark's groups (tests/bench): BENCH_GROUPS (env) groups of 500 members each,
+// g0@chatroom with wxid_g0m000 ... wxid_g0m499, and so on. None by default.
+const BENCH_GROUP_SIZE = 500
+for (let g = 0; g < Number(process.env['BENCH_GROUPS'] ?? 0); g++) {
+  const members = Array.from({ length: BENCH_GROUP_SIZE }, (_, n) => ({ id: `wxid_g${g}m${String(n).padStart(3, '0')}`, name: `会员${g}-${n}` }))
+  PEOPLE.push(...members)
+  ROOMS.push({ id: `g${g}@chatroom`, topic: `商会群${g}`, ownerId: BOT.id, adminIdList: [], memberIdList: [BOT.id, ...members.map((p) => p.id)] })
+}
 
 function buildWorld () {
   const contact = (p) => mocker.createContact({
@@ -226,6 +236,13 @@ const commands = {
     }
     puppet.emitMessage({ ...fields, id })
     return { event: 'said', id }
+  },
+
+  // Many members speak at once (the benchmark's bursts): "says" is a list of say commands'
+  // fields; one reply when all are emitted.
+  say_many (c) {
+    for (const one of c.says) commands.say(one)
+    return { event: 'said_many', count: c.says.length }
   },
 
   // Get the announcement, or with "text" set it as the room's owner would in the WeChat app.
