@@ -31,12 +31,13 @@ class HistoryCommand:
         ref = call.arg(0, "公告编号")
         try:
             post_id = self.desk.get(ref).id
-        except UserError:
-            post_id = ref  # a deleted post keeps its record
-            if self.desk.history(post_id) == ([], []):
-                raise
+            unknown = None
+        except UserError as error:
+            post_id, unknown = ref, error  # a deleted post keeps its record
         changes, runs = self.desk.history(post_id)
         if not changes and not runs:
+            if unknown is not None:
+                raise unknown
             call.answer(f"“{post_id}”还没有修改或发送记录。")
             return
         lines = [(entry.at, await self._change(entry)) for entry in changes]
