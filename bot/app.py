@@ -30,6 +30,8 @@ from bot.posts.desk import PostDesk
 from bot.posts.library import PostLibrary
 from bot.posts.publisher import Publisher
 from bot.posts.scheduler import PostScheduler
+from bot.web.context import Web
+from bot.web.server import ConsoleServer
 from bot.wechat.actions import Actions
 from bot.wechat.connection import Connection
 from bot.wechat.login_qr import PNG_NAME as LOGIN_QR_PNG
@@ -85,12 +87,18 @@ class ChamberBot:
         self.status = StatusBoard(settings.data_dir, tz, self.connection, self.scheduler,
                                   self.outbox, self.alerts, self.store)
         self.connection.state_listeners.append(self.status.on_state)
+        self.web: Web | None = None
+        self.console: ConsoleServer | None = None
+        if settings.web.enabled:
+            self.web = Web(settings, self.desk, self.congratulations, self.status, self.wechat,
+                           now)
+            self.console = ConsoleServer(settings.web, self.web, self.alerts.notice)
 
         if routes is None:
             replies = Replies(self.outbox, settings.roles, settings.sending)
             routes = build_routes(Services(settings, replies, self.desk,
                                            self.congratulations, self.status, self.wechat,
-                                           self.report_unexpected))
+                                           self.report_unexpected, self.web))
         self.router = Router(routes, settings.roles, self.report_unexpected)
         self.served_rooms: set[str] = {group.id for group in settings.groups if group.id}
         self.topics: dict[str, set[str]] = {
@@ -187,6 +195,8 @@ class ChamberBot:
             self._start("alerts", self.alerts.run()),
             self._start("status", self.status.run()),
         ]
+        if self.console is not None:
+            self._tasks.append(self._start("web", self.console.run()))
         try:
             await self.scheduler.start()
             await self._tasks[0]
@@ -208,5 +218,7 @@ class ChamberBot:
     async def _stop(self) -> None:
         log.info("stopping: no new work; the message being sent finishes")
         self.scheduler.pause()
+        if self.console is not None:
+            self.console.stop()
         await self.outbox.close(STOP_SEND_SECONDS)
         await self.connection.stop()

@@ -19,6 +19,7 @@ from bot.core.router import Place, Role, Route
 from bot.ops.status import StatusBoard
 from bot.posts.desk import PostDesk
 from handlers.congrats import CongratulationCollector, CongratulationCommands
+from handlers.console import ConsoleCommand, SignInLinks
 from handlers.drafting import DraftingCommands
 from handlers.everyone import EveryoneCommands
 from handlers.faq import FaqResponder
@@ -28,7 +29,7 @@ from handlers.status import StatusCommands
 
 # The order of #帮助, within each role.
 COMMAND_HANDLERS = (EveryoneCommands, DraftingCommands, PostCommands, HistoryCommand,
-                    CongratulationCommands, StatusCommands)
+                    CongratulationCommands, StatusCommands, ConsoleCommand)
 
 
 def command_table() -> list[CommandSpec]:
@@ -47,6 +48,7 @@ class Services:
     status: StatusBoard
     people: People
     report_unexpected: ReportUnexpected
+    console: SignInLinks | None = None  # the web console; None when [web] enabled = false
 
 
 def build_routes(services: Services) -> list[Route[Any]]:
@@ -61,6 +63,7 @@ def build_routes(services: Services) -> list[Route[Any]]:
             HistoryCommand(services.desk, services.people, group_names),
             CongratulationCommands(services.congratulations, services.desk, replies),
             StatusCommands(services.status),
+            ConsoleCommand(services.console),
         ],
         settings.roles, replies, services.report_unexpected,
     )

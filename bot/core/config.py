@@ -211,6 +211,42 @@ class AlertSettings(Section):
         return value
 
 
+class WebSettings(Section):
+    """The web console (bot/web): served by the bot itself. Sign-in is by a one-time link that
+    a secretary or admin asks for in WeChat (#后台); there are no passwords."""
+
+    enabled: bool = True
+    # host:port to listen on. Keep 127.0.0.1 and put an HTTPS reverse proxy in front (README);
+    # port 0 takes a free port (the tests).
+    listen: str = "127.0.0.1:8080"
+    # What the one-time links point at, e.g. "https://bot.example.org"; empty: http://<listen>.
+    public_url: str = ""
+
+    @field_validator("listen")
+    @classmethod
+    def _host_and_port(cls, value: str) -> str:
+        host, _, port = value.rpartition(":")
+        if not host or not port.isdecimal() or int(port) > 65535:
+            raise ValueError(f"expected host:port, e.g. '127.0.0.1:8080', got {value!r}")
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError(f"expected an http(s):// URL, e.g. 'https://bot.example.org', "
+                             f"got {value!r}")
+        return value.rstrip("/")
+
+    @property
+    def host(self) -> str:
+        return self.listen.rpartition(":")[0].strip("[]")
+
+    @property
+    def port(self) -> int:
+        return int(self.listen.rpartition(":")[2])
+
+
 class Settings(Section):
     general: GeneralSettings = GeneralSettings()
     gateway: GatewaySettings = GatewaySettings()
@@ -222,6 +258,7 @@ class Settings(Section):
     sending: SendingSettings = SendingSettings()
     storage: StorageSettings = StorageSettings()
     alerts: AlertSettings = AlertSettings()
+    web: WebSettings = WebSettings()
 
     # Where config.toml was read from: relative paths in it start there.
     base_dir: Path = Path(".")

@@ -37,7 +37,8 @@ CREATE TABLE IF NOT EXISTS audit (
     actor_id TEXT NOT NULL,
     action TEXT NOT NULL,
     post_id TEXT NOT NULL,
-    detail TEXT NOT NULL DEFAULT ''
+    detail TEXT NOT NULL DEFAULT '',
+    source TEXT NOT NULL DEFAULT '微信'  -- where the change was made: 微信 | 网页 | 命令行
 );
 CREATE TABLE IF NOT EXISTS kv (
     key TEXT PRIMARY KEY,
@@ -51,6 +52,7 @@ DATABASE = "bot.sqlite3"  # in the data directory
 # lock. The writes that matter are tried again (retry.until_written) without blocking.
 BUSY_TIMEOUT_SECONDS = 0.5
 THANKS_SUFFIX = "#thanks"  # a post's thank-you in the ledger: "<post id>#thanks"
+CHAT, WEB = "微信", "网页"  # where a change was made, as the audit log and #历史 say it
 PENDING, SENDING, SENT, UNKNOWN, ABANDONED = "pending", "sending", "sent", "unknown", "abandoned"
 
 
@@ -81,6 +83,7 @@ class AuditEntry:
     action: str
     post_id: str
     detail: str
+    source: str = CHAT
 
 
 @dataclass(frozen=True)
@@ -147,6 +150,13 @@ class Store:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(SCHEMA)
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        """A database written by an older version gains the newer columns, defaults filled."""
+        audit = {row[1] for row in self.db.execute("PRAGMA table_info(audit)")}
+        if "source" not in audit:
+            self.db.execute(f"ALTER TABLE audit ADD COLUMN source TEXT NOT NULL DEFAULT '{CHAT}'")
 
     def close(self) -> None:
         self.db.close()
@@ -243,17 +253,21 @@ class Store:
 
     # --- audit log ------------------------------------------------------------------------
 
-    def audit(self, actor_id: str, action: str, post_id: str, detail: str = "") -> None:
+    def audit(self, actor_id: str, action: str, post_id: str, detail: str = "",
+              source: str = CHAT) -> None:
         self.db.execute(
-            "INSERT INTO audit (at, actor_id, action, post_id, detail) VALUES (?, ?, ?, ?, ?)",
-            (time.time(), actor_id, action, post_id, detail),
+            "INSERT INTO audit (at, actor_id, action, post_id, detail, source)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (time.time(), actor_id, action, post_id, detail, source),
         )
 
-    def history(self, post_id: str, limit: int = 20) -> list[AuditEntry]:
+    def history(self, post_id: str | None, limit: int = 20) -> list[AuditEntry]:
+        """The newest changes of one post, or of all posts (None), newest first."""
+        where, arguments = ("WHERE post_id = ?", (post_id,)) if post_id is not None else ("", ())
         rows = self.db.execute(
-            "SELECT at, actor_id, action, post_id, detail FROM audit WHERE post_id = ?"
+            f"SELECT at, actor_id, action, post_id, detail, source FROM audit {where}"
             " ORDER BY id DESC LIMIT ?",
-            (post_id, limit),
+            (*arguments, limit),
         ).fetchall()
         return [AuditEntry(*row) for row in rows]
 

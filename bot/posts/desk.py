@@ -8,6 +8,7 @@ Mistakes come back as `UserError` sentences naming the closest ids or an example
 from __future__ import annotations
 
 import asyncio
+import copy
 import shutil
 from collections.abc import Callable
 from datetime import datetime
@@ -19,7 +20,7 @@ from bot.core.chinese_time import day_and_time, minute
 from bot.core.commands import closest
 from bot.core.errors import UserError
 from bot.core.outbox import Outcome
-from bot.core.store import THANKS_SUFFIX, AuditEntry, RunSummary, Store
+from bot.core.store import CHAT, THANKS_SUFFIX, AuditEntry, RunSummary, Store
 from bot.posts.files import ID_PATTERN, SUFFIX, Post, edit_post_file, new_post_file
 from bot.posts.library import PostLibrary
 from bot.posts.publisher import Publisher, RunReport
@@ -38,6 +39,13 @@ class PostDesk:
         self.store = store
         self.trash = trash
         self.now = clock
+        self.source = CHAT  # where changes come from, for the audit log
+
+    def via(self, source: str) -> PostDesk:
+        """The same desk, recording its changes as made from `source` (网页: the console)."""
+        desk = copy.copy(self)
+        desk.source = source
+        return desk
 
     @property
     def tz(self) -> ZoneInfo:
@@ -162,7 +170,7 @@ class PostDesk:
         target = self.trash / f"{post.id}.{stamp}{SUFFIX}"
         shutil.move(post.path, target)
         target.chmod(0o600)  # a move keeps the post folder's mode; the data folder is private
-        self.store.audit(actor, "delete", post.id, target.name)
+        self.store.audit(actor, "delete", post.id, target.name, self.source)
         self.library.load()
         return target
 
@@ -204,14 +212,14 @@ class PostDesk:
         if not again and any(self.store.sent_since(post.id, g, midnight) for g in groups):
             raise UserError(f"“{post.title}”今天已经发过了。确需再发一次，请发送：#发布 {post_id} 再次")
         slot = f"manual:{now.isoformat()}"  # unique per request
-        self.store.audit(actor, "publish", post_id, slot)
+        self.store.audit(actor, "publish", post_id, slot, self.source)
         return await self.publisher.run(post, slot, groups)
 
     def preview(self, post_id: str, chat_id: str) -> list[asyncio.Future[Outcome]]:
         return self.publisher.preview(self.get(post_id), chat_id)
 
     def _changed(self, actor: str, action: str, post_id: str, detail: str = "") -> Post:
-        self.store.audit(actor, action, post_id, detail)
+        self.store.audit(actor, action, post_id, detail, self.source)
         self.library.load()
         post = self.library.get(post_id)
         if post is None:
