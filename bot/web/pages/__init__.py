@@ -8,9 +8,9 @@ from starlette.routing import BaseRoute
 
 from bot.core.router import Role
 from bot.web.context import Web
-from bot.web.pages import calendar, congrats, editor, history, posts, status
+from bot.web.pages import actions, calendar, congrats, editor, history, posts, status
 
-PAGES = (posts, editor, calendar, congrats, history, status)
+PAGES = (posts, editor, actions, calendar, congrats, history, status)
 # The menu: (path, label, the role that sees it), as in chat (#历史 and #状态 are admins').
 MENU = [("/", "公告", Role.SECRETARY), ("/calendar", "日历", Role.SECRETARY),
         ("/congrats", "祝贺", Role.SECRETARY), ("/history", "历史", Role.ADMIN),
