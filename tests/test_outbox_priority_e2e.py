@@ -80,3 +80,30 @@ async def test_a_members_answer_that_waited_too_long_is_dropped_not_sent_late(
     assert [s.text for s in simulator.sent if s.conversation_id == MEMBERS[0]] == [first.text]
     assert sum("dropped a reply" in r.getMessage() for r in caplog.records) == 3
     assert running.bot.outbox.depth == 0
+
+
+async def test_a_post_overtakes_a_members_answer_already_waiting_for_its_pause(
+    tmp_path: Path, simulator: Simulator, start_bot: Any
+) -> None:
+    """The outbox has taken the member's next answer and waits out its pause (2 s between
+    sends in one chat) when the secretary publishes: the post goes first, the answer after it,
+    in its place (the shipped pacing's 3 s made a flood's answers go before the post)."""
+    write_post(tmp_path, "notice", 'title = "会长办公会通知"', "请准时参加。")
+    running: RunningBot = await start_bot(paced(
+        simulator.endpoint, tmp_path, messages_per_minute=600, per_chat_interval_seconds=2))
+    member = MEMBERS[0]
+    for question in ("电话？", "邮编？", "地址？"):  # privately: no FAQ cooldown
+        await simulator.say(member, question)
+    first = await simulator.wait_for_sent(to(member))
+    assert first.text == "电话/传真：0351-8224667"
+    assert running.bot.outbox.depth == 1  # 邮编 taken, waiting for its pause; 地址 queued
+    await simulator.say(SECRETARY, "#发布 notice")
+    post = await simulator.wait_for_sent(to(PRESIDENTS), timeout=10)
+    answers = [await simulator.wait_for_sent(to(member), timeout=10) for _ in range(2)]
+    assert post.text == "会长办公会通知\n\n请准时参加。"
+    order = [sent.conversation_id for sent in simulator.sent if sent.conversation_id != SECRETARY]
+    assert order == [member, PRESIDENTS, member, member]  # the post before the taken answer
+    assert [answer.text for answer in answers] == [  # in their order, each once
+        "邮政编码：030006", "联系地址：山西省太原市长治路306号火炬创业大厦C座15层"]
+    done = await simulator.wait_for_sent(to(SECRETARY), timeout=10)
+    assert done.text == "已发布“会长办公会通知”到 1 个群，共 1 条。"

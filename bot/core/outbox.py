@@ -102,7 +102,8 @@ class Outbox:
         # Each message is delivered by a task of its own (one at a time with the rate limit).
         self._tasks: dict[asyncio.Task[None], tuple[Outgoing, asyncio.Future[Outcome]]] = {}
         self._in_rpc: set[asyncio.Task[Any]] = set()  # handing a message to the gateway now
-        self._next: tuple[Outgoing, asyncio.Future[Outcome]] | None = None  # taken, waiting
+        self._next: Queued | None = None  # taken from the queue, waiting for its turn
+        self._overtaken = asyncio.Event()  # something more urgent than _next was queued
         self._runner: asyncio.Task[Any] | None = None
         self._stopping = False
 
@@ -119,24 +120,26 @@ class Outbox:
             queued_at = self.clock()
             self._queue.put_nowait(Queued(message.priority, next(self._queued), message, outcome,
                                           queued_at))
+            if self._next is not None and message.priority < self._next.priority:
+                self._overtaken.set()
         return outcome
 
     async def run(self) -> None:
-        """Deliver what is queued, in order, until close() (or cancellation)."""
+        """Deliver what is queued, most urgent first, until close() (or cancellation)."""
         self._runner = asyncio.current_task()
         while not self._stopping:
-            queued = await self._queue.get()
-            self._next = message, outcome = queued.message, queued.outcome
+            queued = self._take(await self._queue.get())
             if self._too_late(queued):  # stale already: it costs no pause
                 self._next = None
                 continue
             await self._in_flight.acquire()  # with the rate limit: the previous one is done
             if self.settings.rate_limit:
-                await self._wait_for_turn(message.chat_id)
+                queued = await self._wait_for_turn(queued)
             if self._too_late(queued):
                 self._in_flight.release()
                 self._next = None
                 continue
+            message, outcome = queued.message, queued.outcome
             task = asyncio.create_task(self._deliver(message, outcome))
             self._next = None
             self._tasks[task] = message, outcome
@@ -176,7 +179,7 @@ class Outbox:
                             "post part, the ledger keeps it as 'sending' (reported, not resent)")
                 task.cancel()
             await asyncio.gather(*busy, return_exceptions=True)
-        left = [self._next] if self._next is not None else []
+        left = [(self._next.message, self._next.outcome)] if self._next is not None else []
         while not self._queue.empty():
             queued = self._queue.get_nowait()
             left.append((queued.message, queued.outcome))
@@ -199,10 +202,29 @@ class Outbox:
         queued.outcome.set_result(Outcome.DROPPED)
         return True
 
-    async def _wait_for_turn(self, chat_id: str) -> None:
-        pause = self.pacing.pause_before(chat_id)
-        if pause > 0:
-            await asyncio.sleep(pause)  # pacing is the point here, not synchronisation
+    async def _wait_for_turn(self, queued: Queued) -> Queued:
+        """Sleep out the pacing pause before `queued`; returns what to send after it. A more
+        urgent message queued meanwhile (the secretary's post during a member's flood) ends the
+        pause: the taken one goes back in its place (same priority and seq) and the urgent one
+        gets a pause of its own, so no post waits behind a member's answer it could overtake."""
+        while True:
+            if self._overtaken.is_set():  # queued while this one waited (for pacing or in_flight)
+                self._queue.put_nowait(queued)
+                queued = self._take(self._queue.get_nowait())  # the most urgent one now
+                continue
+            pause = self.pacing.pause_before(queued.message.chat_id)
+            if pause <= 0:
+                return queued
+            with contextlib.suppress(TimeoutError):  # pacing is the point here
+                await asyncio.wait_for(self._overtaken.wait(), timeout=pause)
+            if not self._overtaken.is_set():
+                return queued
+
+    def _take(self, queued: Queued) -> Queued:
+        """`queued` is the message waiting for its turn now (close() answers for it)."""
+        self._next = queued
+        self._overtaken.clear()
+        return queued
 
     async def _deliver(self, message: Outgoing, outcome: asyncio.Future[Outcome]) -> None:
         result = await self._attempts(message)
