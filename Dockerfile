@@ -46,6 +46,9 @@ RUN useradd --create-home --uid 10001 chamber \
     && chown -R chamber data announcements
 USER 10001
 
+# The web console (docker-compose.yml publishes it on the host's 127.0.0.1 only).
+EXPOSE 8080
+
 # Kept outside the image: a new image must never lose the send ledger or the posts.
 VOLUME ["/app/data", "/app/announcements"]
 

@@ -193,3 +193,20 @@ def test_no_config_error_shows_the_gateway_token(tmp_path: Path) -> None:
     assert token not in run.stderr
     assert run.stderr.endswith("field 'gateway.endpoint': Value error, expected host:port, "
                                "e.g. '127.0.0.1:8788', got '***'\n")
+
+
+def test_the_web_console_listens_on_loopback_by_default_and_docker_can_move_it(tmp_path: Path
+                                                                               ) -> None:
+    shipped = load_settings(SHIPPED, environ={})
+    assert shipped.web.enabled and shipped.web.listen == "127.0.0.1:8080"
+    moved = load_settings(SHIPPED, environ={"CHAMBER_WEB_LISTEN": "0.0.0.0:8080",
+                                            "CHAMBER_WEB_PUBLIC_URL": "https://bot.example.org/"})
+    assert (moved.web.host, moved.web.port) == ("0.0.0.0", 8080)
+    assert moved.web.public_url == "https://bot.example.org"
+    path = shipped_with('listen = "127.0.0.1:0"', 'listen = "8080"', tmp_path)
+    line = line_number_of(path, 'listen = "8080"')
+    with pytest.raises(ConfigError, match=rf"line {line}, field 'web.listen'.*127.0.0.1:8080"):
+        load_settings(path, environ={})
+    path = shipped_with('public_url = ""', 'public_url = "bot.example.org"', tmp_path)
+    with pytest.raises(ConfigError, match=r"field 'web.public_url'.*https://"):
+        load_settings(path, environ={})

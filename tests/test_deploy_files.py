@@ -184,6 +184,13 @@ def test_bot_keeps_data_and_posts_on_the_host() -> None:
     assert "./announcements:/app/announcements" in volumes
 
 
+def test_the_web_console_is_published_on_the_hosts_loopback_only() -> None:
+    env = environment("bot")
+    assert env["CHAMBER_WEB_LISTEN"] == "0.0.0.0:8080"  # inside the container
+    assert service("bot")["ports"] == ["127.0.0.1:8080:8080"]
+    assert "EXPOSE 8080" in (ROOT / "Dockerfile").read_text(encoding="utf-8")
+
+
 def test_every_variable_compose_reads_is_explained_in_the_env_example() -> None:
     used = set(re.findall(r"\$\{(\w+)", COMPOSE.read_text(encoding="utf-8")))
     example = ENV_EXAMPLE.read_text(encoding="utf-8")

@@ -22,6 +22,8 @@ from bot.core.toml_lines import line_of
 ENDPOINT_ENV = "WECHATY_PUPPET_SERVICE_ENDPOINT"
 TOKEN_ENV = "WECHATY_PUPPET_SERVICE_TOKEN"
 ALERT_WEBHOOK_ENV = "CHAMBER_ALERTS_WEBHOOK_URL"  # a WeCom robot URL carries its key: a secret
+# The console's address inside a container differs from the file's (docker-compose.yml).
+WEB_LISTEN_ENV, WEB_PUBLIC_URL_ENV = "CHAMBER_WEB_LISTEN", "CHAMBER_WEB_PUBLIC_URL"
 REDACTED = "***"
 SHORTEST_URL_KEY = 6  # a shorter query value (`debug=1`) is a setting, not a key
 
@@ -308,6 +310,10 @@ def load_settings(path: Path, environ: dict[str, str] | None = None) -> Settings
         alerts = raw.setdefault("alerts", {})
         if isinstance(alerts, dict):
             alerts["webhook_url"] = env[ALERT_WEBHOOK_ENV]
+    for variable, key in ((WEB_LISTEN_ENV, "listen"), (WEB_PUBLIC_URL_ENV, "public_url")):
+        web = raw.setdefault("web", {})
+        if env.get(variable) and isinstance(web, dict):
+            web[key] = env[variable]
 
     raw["base_dir"] = path.resolve().parent
     try:
