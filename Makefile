@@ -13,6 +13,8 @@ INSTALLED := $(VENV)/.installed
 GATEWAY_INSTALLED := tests/official_gateway/node_modules/.package-lock.json
 # The congratulations picture has Chinese labels: the tests check they are drawn.
 CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+# The web console's tests drive Debian's chromium with its chromedriver (tests/browser.py).
+BROWSER := /usr/bin/chromedriver
 
 .PHONY: run test bench lint
 
@@ -28,6 +30,9 @@ $(GATEWAY_INSTALLED): tests/official_gateway/package.json tests/official_gateway
 $(CJK_FONT):
 	bash tests/install_fonts.sh
 
+$(BROWSER):
+	bash tests/install_browser.sh
+
 run: $(INSTALLED)
 	$(BIN)/python -m bot
 
@@ -35,7 +40,7 @@ lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-test: $(INSTALLED) $(GATEWAY_INSTALLED) $(CJK_FONT) lint
+test: $(INSTALLED) $(GATEWAY_INSTALLED) $(CJK_FONT) $(BROWSER) lint
 	$(BIN)/pytest
 
 # Figures through the official gateway and the simulator, written to docs/benchmarks.md and

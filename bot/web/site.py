@@ -109,6 +109,14 @@ def build_site(web: Web) -> Starlette:
             viewer = None
         return web.page(request, "message.html", viewer, status_code=403, sentence=sentence)
 
+    async def not_found(request: Request, _error: Exception) -> Response:
+        try:
+            viewer = web.viewer(request)
+        except (NotSignedIn, Forbidden):
+            viewer = None
+        return web.page(request, "message.html", viewer, status_code=404,
+                        sentence="找不到这个页面，链接可能写错了或公告已被删除。")
+
     routes = [
         Route("/login/{token}", login_page),
         Route("/login", sign_in, methods=["POST"]),
@@ -118,4 +126,4 @@ def build_site(web: Web) -> Starlette:
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     return Starlette(routes=routes, middleware=[Middleware(Guard)], exception_handlers={
-        NotSignedIn: not_signed_in, Forbidden: forbidden})
+        NotSignedIn: not_signed_in, Forbidden: forbidden, 404: not_found})
