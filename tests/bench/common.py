@@ -40,9 +40,9 @@ def bench_config(directory: Path, *, faq_groups: bool) -> Path:
     text = (REPO / "config.toml").read_text(encoding="utf-8")
     text = (text.replace("rate_limit = true", "rate_limit = false")
             .replace("cooldown_seconds = 300", "cooldown_seconds = 0")
-            .replace('log_level = "INFO"', 'log_level = "WARNING"')
-            # No web console: the bots run side by side (one port), and the echo bots have none.
-            .replace("[web]\nenabled = true", "[web]\nenabled = false"))
+            .replace('log_level = "INFO"', 'log_level = "WARNING"'))
+    # No web console: the bots run side by side (one port), and the echo bots have none.
+    text = re.sub(r"(?s)(\[web\][^\[]*?)enabled = true", r"\1enabled = false", text)
     if faq_groups:
         text = text.replace("rate_limit = false", "rate_limit = false\n"
                             "member_replies_per_minute = 1000000\n"
