@@ -237,19 +237,28 @@ class Store:
             " AND state = ?", (ABANDONED, time.time(), post_id, slot, PENDING))
         return cursor.rowcount
 
-    def runs(self, post_id: str, limit: int = 20) -> list[RunSummary]:
-        """The post's runs per group, newest first: how many parts reached which state."""
+    def runs(self, post_id: str | None, limit: int = 20, before: float = float("inf")
+             ) -> list[RunSummary]:
+        """The runs per group of a post (of every post: None) last changed before `before`,
+        newest first: how many parts reached which state."""
+        where, arguments = ("WHERE post_id = ?", (post_id,)) if post_id is not None else ("", ())
         rows = self.db.execute(
-            "SELECT slot, group_id, MAX(parts), SUM(state = ?), SUM(state IN (?, ?)),"
-            " MAX(updated_at) FROM send_ledger WHERE post_id = ? GROUP BY slot, group_id"
-            " ORDER BY MAX(updated_at) DESC LIMIT ?",
-            (SENT, UNKNOWN, ABANDONED, post_id, limit)).fetchall()
-        return [RunSummary(post_id, *row) for row in rows]
+            "SELECT post_id, slot, group_id, MAX(parts), SUM(state = ?), SUM(state IN (?, ?)),"
+            f" MAX(updated_at) AS at FROM send_ledger {where} GROUP BY post_id, slot, group_id"
+            " HAVING at < ? ORDER BY at DESC LIMIT ?",
+            (SENT, UNKNOWN, ABANDONED, *arguments, before, limit)).fetchall()
+        return [RunSummary(*row) for row in rows]
 
     def last_sent_at(self, post_id: str) -> float | None:
         row = self.db.execute("SELECT MAX(updated_at) FROM send_ledger WHERE post_id = ?"
                               " AND state = ?", (post_id, SENT)).fetchone()
         return None if row is None or row[0] is None else float(row[0])
+
+    def last_sent_times(self) -> dict[str, float]:
+        """Post id -> when a part of it was last sent, for every post at once (lists)."""
+        rows = self.db.execute("SELECT post_id, MAX(updated_at) FROM send_ledger WHERE state = ?"
+                               " GROUP BY post_id", (SENT,)).fetchall()
+        return {str(post_id): float(at) for post_id, at in rows}
 
     # --- audit log ------------------------------------------------------------------------
 
@@ -261,13 +270,15 @@ class Store:
             (time.time(), actor_id, action, post_id, detail, source),
         )
 
-    def history(self, post_id: str | None, limit: int = 20) -> list[AuditEntry]:
-        """The newest changes of one post, or of all posts (None), newest first."""
-        where, arguments = ("WHERE post_id = ?", (post_id,)) if post_id is not None else ("", ())
+    def history(self, post_id: str | None, limit: int = 20, before: float = float("inf")
+                ) -> list[AuditEntry]:
+        """The newest changes made before `before` of one post, or of all posts (None), newest
+        first."""
+        where, arguments = ("AND post_id = ?", (post_id,)) if post_id is not None else ("", ())
         rows = self.db.execute(
-            f"SELECT at, actor_id, action, post_id, detail, source FROM audit {where}"
+            f"SELECT at, actor_id, action, post_id, detail, source FROM audit WHERE at < ? {where}"
             " ORDER BY id DESC LIMIT ?",
-            (*arguments, limit),
+            (before, *arguments, limit),
         ).fetchall()
         return [AuditEntry(*row) for row in rows]
 

@@ -1,0 +1,113 @@
+"""The web console's pages with 1,000 posts: how long each takes to answer (target: < 100 ms).
+
+A bot with 1,000 post files (daily, weekly, monthly, workday, cron and one-off schedules, some
+paused, some collecting congratulations, one with review flags) runs on the simulator in this
+process; an admin signs in the way people do (#后台, the link, the button); each page is asked
+for 3 times to warm up and then 20 times, over loopback HTTP. Printed: median, p95 and max.
+
+    python -m tests.bench.web_pages
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from bot.app import ChamberBot
+from bot.simulator import Simulator, World
+from tests.bench.posts import SCHEDULES
+from tests.conftest import TOKEN, settings_for
+from tests.web_helpers import ask_for_link, console_client, csrf_of
+
+POSTS = 1_000
+ADMIN = "wxid_admin_wang"
+TARGET_MS = 100.0
+WARM_UP, TIMED = 3, 20
+# (label, method, path): every page of the console, and the editor's live checks.
+PAGES = [
+    ("公告列表", "GET", "/"),
+    ("公告搜索", "GET", "/?q=第999号"),
+    ("公告页 / 编辑器", "GET", "/posts/post-0500"),
+    ("新建公告", "GET", "/posts/new"),
+    ("日历（月）", "GET", "/calendar"),
+    ("日历（周）", "GET", "/calendar?view=week"),
+    ("祝贺", "GET", "/congrats"),
+    ("历史", "GET", "/history"),
+    ("状态", "GET", "/status"),
+    ("回收站", "GET", "/trash"),
+]
+
+
+def write_posts(directory: Path) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    for n in range(POSTS):
+        front = [f'title = "第{n}号公告：商会{n % 12 + 1}月工作安排"',
+                 f'schedule = "{SCHEDULES[n % len(SCHEDULES)]}"',
+                 f"paused = {str(n % 7 == 0).lower()}"]
+        if n % 10 == 0:
+            front.append("collect_congratulations = true")
+        if n == 999:
+            front.append('review = ["正文第 1 行：疑似乱码"]')
+        body = "\n\n".join(f"各位会长：第{n}号公告第{p}段。" + "商会秘书处通知。" * 20
+                           for p in range(1, 6))
+        (directory / f"post-{n:04d}.md").write_text(
+            "+++\n" + "\n".join(front) + "\n+++\n" + body + "\n", encoding="utf-8")
+
+
+async def measure() -> list[tuple[str, int, list[float]]]:
+    home = Path(tempfile.mkdtemp(prefix="bench-web-"))
+    write_posts(home / "announcements")
+    simulator = Simulator(World.presidents_group(), token=TOKEN)
+    await simulator.start()
+    bot = ChamberBot(settings_for(simulator.endpoint, home=home))
+    task = asyncio.create_task(bot.run())
+    try:
+        async with asyncio.timeout(60):
+            await bot.connection.logged_in.wait()
+        link = await ask_for_link(simulator, ADMIN)
+        running = type("Running", (), {"bot": bot})()
+        async with console_client(running) as client:  # type: ignore[arg-type]
+            await client.get(link)
+            await client.post("/login", data={"token": link.rsplit("/", 1)[1]})
+            csrf_of((await client.get("/")).text)
+            results = []
+            for label, method, path in PAGES:
+                timings: list[float] = []
+                status = 0
+                for attempt in range(WARM_UP + TIMED):
+                    started = time.perf_counter()
+                    answer = await client.request(method, path)
+                    elapsed = (time.perf_counter() - started) * 1000
+                    status = answer.status_code
+                    if attempt >= WARM_UP:
+                        timings.append(elapsed)
+                results.append((label + f" {method} {path}", status, timings))
+            return results
+    finally:
+        await bot.stop()
+        await task
+        await simulator.stop()
+
+
+def report(results: list[tuple[str, int, list[float]]]) -> list[str]:
+    lines = [f"web console, {POSTS:,} posts, {TIMED} requests per page after {WARM_UP} warm-ups "
+             f"(target: every page under {TARGET_MS:.0f} ms)"]
+    for label, status, timings in results:
+        ordered = sorted(timings)
+        p95 = ordered[int(len(ordered) * 0.95) - 1]
+        verdict = "ok" if ordered[-1] < TARGET_MS and status == 200 else "MISSED"
+        lines.append(f"  {label:<40} HTTP {status}  median {statistics.median(ordered):6.1f} ms  "
+                     f"p95 {p95:6.1f} ms  max {ordered[-1]:6.1f} ms  {verdict}")
+    return lines
+
+
+def main() -> None:
+    for line in report(asyncio.run(measure())):
+        print(line, flush=True)
+
+
+if __name__ == "__main__":
+    main()
