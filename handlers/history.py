@@ -9,13 +9,31 @@ from bot.core.commands import Call, command
 from bot.core.errors import MaybeSent, NotSent, UserError
 from bot.core.messages import People
 from bot.core.router import Place, Role
-from bot.core.store import THANKS_SUFFIX, AuditEntry, RunSummary
+from bot.core.store import CHAT, THANKS_SUFFIX, AuditEntry, RunSummary
 from bot.posts.desk import PostDesk
 
 SHOWN = 20
 ACTIONS = {"create": "新建", "edit": "修改正文", "retitle": "改标题", "schedule": "定时",
            "pause": "暂停", "resume": "恢复", "delete": "删除", "restore": "还原",
            "review": "核对完成", "publish": "立即发布"}
+UNSHOWN_DETAIL = ("publish", "delete", "restore", "edit")  # a slot, a file name, a whole body
+
+
+def action_words(entry: AuditEntry) -> tuple[str, str]:
+    """What was done and the detail worth showing, e.g. ("定时", "每周一 09:00"); the console's
+    history says it in the same words."""
+    detail = "" if entry.action in UNSHOWN_DETAIL else entry.detail
+    return ACTIONS.get(entry.action, entry.action), detail
+
+
+def run_words(run: RunSummary, group_names: dict[str, str]) -> str:
+    """One send of a post to one group, e.g. "定时发送到“会长群”：1/1 条已发出"."""
+    group = group_names.get(run.group_id, run.group_id)
+    what = "致谢发" if run.post_id.endswith(THANKS_SUFFIX) else (
+        "发布" if run.slot.startswith("manual:") else "定时发送")
+    result = (f"{run.sent}/{run.parts} 条已发出" if not run.failed
+              else f"{run.sent}/{run.parts} 条已发出，{run.failed} 条未能确认")
+    return f"{what}到“{group}”：{result}"
 
 
 class HistoryCommand:
@@ -41,7 +59,7 @@ class HistoryCommand:
             call.answer(f"“{post_id}”还没有修改或发送记录。")
             return
         lines = [(entry.at, await self._change(entry)) for entry in changes]
-        lines += [(run.at, self._run(run)) for run in runs]
+        lines += [(run.at, run_words(run, self.group_names)) for run in runs]
         lines.sort(key=lambda line: line[0], reverse=True)
         shown = [f"{minute(self._at(at))} {text}" for at, text in lines[:SHOWN]]
         more = f"\n（另有 {len(lines) - SHOWN} 条更早的记录）" if len(lines) > SHOWN else ""
@@ -55,14 +73,6 @@ class HistoryCommand:
             who = await self.people.contact_name(entry.actor_id)
         except (NotSent, MaybeSent):  # WeChat away: the id is still exact
             who = entry.actor_id
-        action = ACTIONS.get(entry.action, entry.action)
-        detail = "" if entry.action in ("publish", "delete", "restore", "edit") else entry.detail
-        return f"{who} {action}" + (f"：{detail}" if detail else "")
-
-    def _run(self, run: RunSummary) -> str:
-        group = self.group_names.get(run.group_id, run.group_id)
-        what = "致谢发" if run.post_id.endswith(THANKS_SUFFIX) else (
-            "发布" if run.slot.startswith("manual:") else "定时发送")
-        result = (f"{run.sent}/{run.parts} 条已发出" if not run.failed
-                  else f"{run.sent}/{run.parts} 条已发出，{run.failed} 条未能确认")
-        return f"{what}到“{group}”：{result}"
+        action, detail = action_words(entry)
+        where = "" if entry.source == CHAT else f"（{entry.source}）"  # 网页, 命令行
+        return f"{who} {action}{where}" + (f"：{detail}" if detail else "")
