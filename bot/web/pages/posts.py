@@ -37,11 +37,16 @@ class PostRow:
         return "未定时", ""
 
 
+def group_names(web: Web, post: Post) -> str:
+    """The post's target groups by name; 全部群 when it names none."""
+    topics = {group.id: group.topic for group in web.settings.groups if group.id}
+    return "、".join(topics.get(name) or name for name in post.meta.groups) or "全部群"
+
+
 def rows(web: Web, query: str) -> list[PostRow]:
     """The posts matching `query` (id, title or body), numbered as in #公告列表."""
     desk, needle = web.desk, query.strip().casefold()
     sent_times = desk.store.last_sent_times()  # one query for all, not one per post
-    topics = {group.id: group.topic for group in web.settings.groups if group.id}
     found = []
     for number, post in enumerate(desk.posts(), start=1):
         if needle and not any(needle in text.casefold() for text in (post.id, post.title, post.body)):
@@ -49,8 +54,7 @@ def rows(web: Web, query: str) -> list[PostRow]:
         sent = sent_times.get(post.id)
         found.append(PostRow(
             number, post, desk.next_run(post.id),
-            datetime.fromtimestamp(sent, web.tz) if sent else None,
-            "、".join(topics.get(name) or name for name in post.meta.groups) or "全部群"))
+            datetime.fromtimestamp(sent, web.tz) if sent else None, group_names(web, post)))
     return found
 
 
