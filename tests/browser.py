@@ -9,6 +9,7 @@ loop stays free to answer it.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import os
 from collections.abc import AsyncIterator, Callable
@@ -80,17 +81,17 @@ class Browser:
     async def script(self, source: str, *arguments: Any) -> Any:
         return await self._run(lambda: self.driver.execute_script(source, *arguments))
 
-    async def screenshot(self, path: Path, full_page: bool = True) -> Path:
-        """A PNG of the page; the whole page's height when `full_page`."""
+    async def screenshot(self, path: Path) -> Path:
+        """A PNG of the whole page, below the fold too (Chrome's DevTools protocol)."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        if full_page:
-            width = await self.script("return window.innerWidth")
-            height = await self.script("return document.documentElement.scrollHeight")
-            outer = await self._run(lambda: self.driver.get_window_size())
-            await self._run(lambda: self.driver.set_window_size(outer["width"], height + 140))
-            await self.script("return document.fonts.ready.then(() => true)")
-            del width
-        await self._run(lambda: self.driver.save_screenshot(str(path)))
+        await self.script("return document.fonts.ready.then(() => true)")
+        metrics = await self._run(lambda: self.driver.execute_cdp_cmd("Page.getLayoutMetrics", {}))
+        size = metrics["cssContentSize"]
+        clip = {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1}
+        shot = await self._run(lambda: self.driver.execute_cdp_cmd(
+            "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True,
+                                       "clip": clip}))
+        path.write_bytes(base64.b64decode(shot["data"]))
         return path
 
 
@@ -110,6 +111,9 @@ def chromium_driver(window: tuple[int, int] = DESKTOP) -> webdriver.Chrome:
 @contextlib.asynccontextmanager
 async def browser_at(base_url: str, window: tuple[int, int] = DESKTOP) -> AsyncIterator[Browser]:
     driver = await asyncio.to_thread(chromium_driver, window)
+    if window == PHONE:  # a phone's screen: 375 CSS pixels wide, twice as many dots, touch
+        await asyncio.to_thread(driver.execute_cdp_cmd, "Emulation.setDeviceMetricsOverride", {
+            "width": PHONE[0], "height": PHONE[1], "deviceScaleFactor": 2, "mobile": True})
     try:
         yield Browser(driver, base_url)
     finally:
