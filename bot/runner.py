@@ -78,6 +78,9 @@ async def run_with_simulator(settings: Settings) -> int:
     async def chat() -> None:
         async with asyncio.timeout(LOGIN_SECONDS):  # typed before the bot listens: lost
             await bot.connection.logged_in.wait()
+        if bot.web is not None and bot.web.public_url:
+            print(f"网页后台：{bot.web.public_url}（秘书处或管理员私聊机器人发送 #后台 获取登录链接，"
+                  "例如 /切换 王管理员，/私聊，#后台）", file=sys.stderr)
         await run_terminal(simulator, sys.stdin, sys.stdout)
 
     terminal = asyncio.create_task(chat())

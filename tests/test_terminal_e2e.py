@@ -194,8 +194,9 @@ async def test_sigterm_with_stdin_open_as_under_docker_run_i_exits_0_at_once(
     assert "[会长群] 伊会长: 商会电话\n多少？\n" in bot.screen.text
     assert not [line for line in bot.screen.text.splitlines() if LOG_LINE.search(line)]
     assert bot.errors.text.startswith("没有配置网关：使用内置模拟器。日志写在 ")
-    assert bot.errors.text.endswith(f"{Path('data') / 'bot.log'}\n")
-    assert bot.errors.text.count("\n") == 1  # that sentence only
+    first, console = bot.errors.text.splitlines()  # those two sentences only
+    assert first.endswith(f"{Path('data') / 'bot.log'}")
+    assert console.startswith("网页后台：http://127.0.0.1:") and "#后台" in console
     logged = log_lines(tmp_path)
     assert all(SHANGHAI_LINE.match(line) for line in logged), logged
     assert any("bot.app: stopping: no new work" in line for line in logged)
