@@ -101,6 +101,12 @@ class CongratulationRecords:
              record.member_name, record.at, ",".join(record.kinds), record.text[:TEXT_LIMIT]))
         return cursor.rowcount == 1
 
+    def counts(self) -> dict[str, tuple[int, int]]:
+        """Every post's (messages, members) so far, in one query (a list of posts)."""
+        rows = self.db.execute("SELECT post_id, COUNT(*), COUNT(DISTINCT member_id)"
+                               " FROM congratulations GROUP BY post_id").fetchall()
+        return {str(row[0]): (int(row[1]), int(row[2])) for row in rows}
+
     def congratulations(self, post_id: str) -> list[Congratulation]:
         rows = self.db.execute(
             f"SELECT {COLUMNS} FROM congratulations WHERE post_id = ? ORDER BY at, rowid",
