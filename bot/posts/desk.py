@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -21,13 +21,14 @@ from bot.core.commands import closest
 from bot.core.errors import UserError
 from bot.core.outbox import Outcome
 from bot.core.store import CHAT, THANKS_SUFFIX, AuditEntry, RunSummary, Store
+from bot.posts.editing import CLEAR_SCHEDULE, Draft, PostFields
 from bot.posts.files import ID_PATTERN, SUFFIX, Post, edit_post_file, new_post_file
 from bot.posts.library import PostLibrary
 from bot.posts.publisher import Publisher, RunReport
 from bot.posts.schedule_rules import ScheduleRule, parse_schedule
 from bot.posts.scheduler import PostScheduler
 
-CLEAR_SCHEDULE = ("无", "取消", "none")
+__all__ = ["CLEAR_SCHEDULE", "PostDesk"]
 
 
 class PostDesk:
@@ -118,6 +119,26 @@ class PostDesk:
         edit_post_file(post.path, retitle, body=body)
         action = "edit" if body is not None else "retitle"
         return self._changed(actor, action, post.id, title or "")
+
+    def save(self, actor: str, post_id: str, fields: PostFields,
+             uploads: Sequence[tuple[str, bytes]] = ()) -> tuple[Post, str]:
+        """The web editor's whole post at once (bot/posts/editing.py), with pictures uploaded
+        as (name shown, bytes). Returns the post and what changed ("": nothing was)."""
+        post = self.get(post_id)
+        draft = Draft.checked(fields, post, uploads, self.tz, self.now())
+        if draft.rule is not None and draft.rule.text != post.meta.schedule:
+            self._reviewed(post, "定时")
+        saved, changes = draft.write(post.path, post)
+        return (self._changed(actor, "save", post.id, changes) if changes else saved), changes
+
+    def create_whole(self, actor: str, post_id: str, fields: PostFields,
+                     uploads: Sequence[tuple[str, bytes]] = ()) -> Post:
+        """A new post from the web editor, with every field at once."""
+        self.check_new_id(post_id)
+        draft = Draft.checked(fields, None, uploads, self.tz, self.now())
+        draft.write(self.library.directory / f"{post_id}{SUFFIX}", None)
+        detail = draft.title + (f"，定时 {draft.rule.text}" if draft.rule else "")
+        return self._changed(actor, "create", post_id, detail)
 
     def mark_reviewed(self, actor: str, post_id: str) -> Post:
         """An admin has read the post and cleared the places the import flagged."""
