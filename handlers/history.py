@@ -15,7 +15,7 @@ from bot.posts.desk import PostDesk
 SHOWN = 20
 ACTIONS = {"create": "新建", "edit": "修改正文", "retitle": "改标题", "schedule": "定时",
            "pause": "暂停", "resume": "恢复", "delete": "删除", "restore": "还原",
-           "review": "核对完成", "publish": "立即发布"}
+           "review": "核对完成", "publish": "立即发布", "save": "修改"}  # save: the web editor
 UNSHOWN_DETAIL = ("publish", "delete", "restore", "edit")  # a slot, a file name, a whole body
 
 

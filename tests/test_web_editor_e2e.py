@@ -161,6 +161,9 @@ async def test_saving_from_the_editor_keeps_the_files_comments(
     changes = running.bot.store.history("award")
     assert len(changes) == 1  # the unchanged save wrote nothing and recorded nothing
     assert (changes[0].action, changes[0].source, changes[0].detail) == ("save", WEB, "标题、正文")
+    await simulator.say(ADMIN, "#历史 award")  # chat's record says it in words
+    record = await simulator.wait_for_sent(lambda m: m.conversation_id == ADMIN)
+    assert "王管理员 修改（网页）：标题、正文" in record.text
 
 
 async def test_the_schedule_check_answers_the_next_three_runs_or_the_parsers_sentence(
