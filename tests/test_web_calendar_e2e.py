@@ -79,6 +79,9 @@ async def test_holidays_and_make_up_working_days_are_marked_in_chinese(
         assert "调休上班" in cell(october, date(2026, 10, 10))
         february = (await client.get("/calendar?view=week&day=2026-02-16")).text
         assert "春节 休" in cell(february, date(2026, 2, 17))
+        unknown = (await client.get("/calendar?month=2099-01")).text
+        assert "程序还没有 2099 年的法定节假日安排" in unknown
+        assert "程序还没有" not in january
 
 
 async def test_today_is_highlighted_and_a_full_day_says_how_many_more(

@@ -85,7 +85,9 @@ def routes(web: Web) -> list[BaseRoute]:
         days = runs.days(web.desk.posts(), view.dates, (view.first, view.last), now,
                          SHOWN_IN_WEEK if view.week else SHOWN_IN_MONTH)
         return web.page(request, "calendar.html", viewer, view=view, days=days, problem=problem,
-                        weekdays=WEEKDAYS, unknown_years=unknown_years(view.dates),
+                        weekdays=WEEKDAYS,
+                        unknown_years=unknown_years([d for d in view.dates
+                                                     if view.first <= d <= view.last]),
                         any_runs=any(day.runs for day in days if day.in_range))
 
     return [Route("/calendar", calendar_page)]
