@@ -342,3 +342,23 @@ async def test_a_post_with_review_flags_shows_them_and_cannot_be_scheduled(
     assert fixed.status_code == 303  # the body can still be fixed, unscheduled, flags kept
     text = post_file(tmp_path)
     assert "第二段（已核对）。" in text and "schedule" not in text and "review = [" in text
+
+
+async def test_a_save_over_a_change_made_in_chat_meanwhile_is_refused_then_confirmed(
+    tmp_path: Path, simulator: Simulator, start_bot: Any
+) -> None:
+    running = await start(tmp_path, simulator, start_bot)
+    async with signed_in(running, simulator, ADMIN) as client:
+        form = EditorForm((await client.get("/posts/award")).text)
+        await simulator.say(ADMIN, "#定时 award 每周一 9:00")  # while the page is open
+        answer = await simulator.wait_for_sent(lambda m: m.conversation_id == ADMIN)
+        assert "已定时" in answer.text
+        refused = await client.post("/posts/award", data=form.changed(title="网页上改的标题"))
+        assert 'schedule = "每周一 09:00"' in post_file(tmp_path)  # chat's change stands
+        again = await client.post("/posts/award", data=EditorForm(refused.text).changed())
+
+    assert refused.status_code == 400 and "被改过" in sentence_of(refused)
+    assert 'value="网页上改的标题"' in refused.text  # what was typed is kept
+    assert "每周一 09:00" in refused.text.split('id="editor"')[0]  # the summary is the latest
+    assert again.status_code == 303  # the admin saw it and saves on purpose
+    assert 'title = "网页上改的标题"' in post_file(tmp_path)

@@ -3,6 +3,7 @@ beside its fields (the group boxes, the pictures, the schedule's next runs)."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -51,6 +52,15 @@ async def uploads_from(form: FormData) -> list[tuple[str, bytes]]:
         data = await item.read(MAX_IMAGE_BYTES + 1)
         uploads.append(((item.filename or "")[:SHOWN_FILE_NAME], data))
     return uploads
+
+
+def file_version(post: Post) -> str:
+    """A fingerprint of the post file the form was drawn from: a save over changes made since
+    (in chat, by another admin, on disk) is refused instead of quietly undoing them."""
+    try:
+        return hashlib.sha256(post.path.read_bytes()).hexdigest()[:16]
+    except OSError:
+        return ""
 
 
 @dataclass(frozen=True)

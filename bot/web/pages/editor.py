@@ -27,6 +27,7 @@ from bot.web.editor_form import (
     check_groups,
     check_schedule,
     fields_from,
+    file_version,
     group_choices,
     picture_rows,
     uploads_from,
@@ -37,6 +38,9 @@ from bot.web.preview import Preview, preview_of, typed_post
 # After a save the page says what happened (only these words: nothing from the URL is shown).
 DONE = {"saved": "已保存。", "created": "已新建。请看“群里将看到”的预览；要发到群里点“立即发布”，或在编辑里定时。",
         "unchanged": "没有改动，文件未重写。"}
+CHANGED_MEANWHILE = ("这条公告在你打开这一页之后被改过（在微信里、由另一位管理员或直接改文件），"
+                     "为免覆盖，这次没有保存。上面是最新的设置，你填写的内容还在下面；"
+                     "核对后再点一次“保存”即以你填写的为准。")
 NEW = "new"  # /posts/new: a post named "new" is still reachable by its number
 # The desk's status words (PostDesk.status) -> the badge's class in console.css.
 BADGES = {"草稿待核对": "review", "已暂停": "paused", "已定时": "scheduled", "已发送": "sent"}
@@ -79,16 +83,19 @@ class PostPages:
 
     async def save(self, request: Request) -> Response:
         viewer, form = await self._admin_form(request)
-        post = self._post(request)
+        fields, drawn_from = fields_from(form), str(form.get("version") or "")
+        uploads = await uploads_from(form)
+        post = self._post(request)  # after the last await: nothing changes it from here on
         if isinstance(post, Response):
             return post
-        fields = fields_from(form)
+        if drawn_from != file_version(post):
+            return await self._page(request, viewer, post, fields, problem=CHANGED_MEANWHILE)
         try:
             check_groups(self.web.settings, post, fields)
-            saved, changes = self.web.desk.save(viewer.user_id, post.id, fields,
-                                                await uploads_from(form))
+            saved, changes = self.web.desk.save(viewer.user_id, post.id, fields, uploads)
         except UserError as error:
-            return await self._page(request, viewer, post, fields, problem=str(error))
+            return await self._page(request, viewer, post, fields, problem=str(error),
+                                    version=drawn_from)
         return RedirectResponse(f"/posts/{saved.id}?done={'saved' if changes else 'unchanged'}",
                                 status_code=303)
 
@@ -150,14 +157,16 @@ class PostPages:
         return await self.web.name_of(self_id) if self_id else "商会公告机器人"
 
     async def _page(self, request: Request, viewer: Viewer, post: Post | None,
-                    fields: PostFields, problem: str = "", done: str = "", new_id: str = ""
-                    ) -> Response:
-        """The post's page; with `problem`, the form sent back as typed, with the sentence."""
+                    fields: PostFields, problem: str = "", done: str = "", new_id: str = "",
+                    version: str | None = None) -> Response:
+        """The post's page; with `problem`, the form sent back as typed, with the sentence.
+        `version`: the file the form was first drawn from, when it is sent back."""
         web = self.web
         facts = await self._facts(post) if post is not None else {}
         return web.page(
             request, "post.html", viewer, status_code=400 if problem else 200, post=post,
             fields=fields, problem=problem, done=done, new_id=new_id,
+            version=version if version is not None else file_version(post) if post else "",
             preview=await self._preview(post, fields),
             choices=group_choices(web.settings, fields.groups), pictures=picture_rows(post, fields),
             check=check_schedule(web, fields.schedule, post),
