@@ -11,7 +11,7 @@ import lxml.html
 
 from bot.simulator import SentMessage, Simulator
 from tests.conftest import PRESIDENTS, RunningBot, settings_for, write_post
-from tests.web_helpers import console_client, signed_in
+from tests.web_helpers import console_client, csrf_of, signed_in
 
 SECRETARY, ADMIN = "wxid_secretary_liu", "wxid_admin_wang"
 GROUP_NAME = "山西省山东商会会长官方群"
@@ -39,9 +39,10 @@ async def start_with_changes(tmp_path: Path, simulator: Simulator, start_bot: An
     write_post(tmp_path, "news", 'title = "喜讯"', "我会获评全国“四好”商会。")
     running: RunningBot = await start_bot(settings_for(simulator.endpoint, home=tmp_path))
     assert "已定时" in await ask(simulator, ADMIN, "#定时 meeting 每周一 09:00")
-    web = running.bot.web
-    assert web is not None
-    web.desk.set_paused(ADMIN, "meeting", True)  # the desk the console's pages change posts with
+    async with signed_in(running, simulator, ADMIN) as client:
+        csrf = csrf_of((await client.get("/")).text)
+        paused = await client.post("/posts/meeting/pause", data={"csrf": csrf})
+        assert paused.status_code == 200
     await simulator.say(SECRETARY, "#发布 news")
     await simulator.wait_for_sent(to(PRESIDENTS))
     await simulator.wait_for_sent(to(SECRETARY))
