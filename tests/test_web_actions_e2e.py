@@ -14,7 +14,6 @@ import httpx
 from bot.core.store import WEB
 from bot.simulator import Simulator
 from bot.simulator.lines import SentMessage
-from bot.web.context import Viewer
 from tests.conftest import RunningBot, settings_for, write_post
 from tests.web_helpers import csrf_of, signed_in
 
@@ -261,16 +260,14 @@ async def test_without_the_csrf_token_or_a_session_nothing_is_sent_or_changed(
     assert len(to_group(simulator)) == 2
 
 
-def actions_partial(running: RunningBot, client: httpx.AsyncClient, post_id: str) -> str:
-    """post_actions.html as the post page includes it, for the client's signed-in person."""
-    web = running.bot.web
-    assert web is not None
-    session = web.sessions.get(client.cookies.get("chamber_console"))
-    assert session is not None
-    post = running.bot.desk.get(post_id)
-    return web.templates.get_template("post_actions.html").render(
-        post=post, status=running.bot.desk.status(post), csrf=session.csrf,
-        viewer=Viewer(session, web.role_of(session.user_id)))
+async def actions_on_post_page(client: httpx.AsyncClient, post_id: str) -> str:
+    """The actions card of the post page /posts/{id} (post_actions.html, included there)."""
+    page = await client.get(f"/posts/{post_id}")
+    assert page.status_code == 200, page.text
+    card = re.search(r'<section class="card post-actions" id="actions".*?</section>', page.text,
+                     re.S)
+    assert card, "no actions on the post page"
+    return card.group(0)
 
 
 def buttons_of(html: str) -> dict[str, tuple[str, str, bool]]:
@@ -289,27 +286,27 @@ async def test_the_post_pages_buttons_follow_the_role_and_lead_to_the_actions(
 ) -> None:
     running = await start(tmp_path, simulator, start_bot)
     async with signed_in(running, simulator, SECRETARY) as client:
-        assert buttons_of(actions_partial(running, client, "weekly")) == {
+        assert buttons_of(await actions_on_post_page(client, "weekly")) == {
             "publish": ("get", "/posts/weekly/publish", False)}
-        draft = actions_partial(running, client, "draft")
+        draft = await actions_on_post_page(client, "draft")
         assert buttons_of(draft) == {"publish": ("get", "/posts/draft/publish", True)}
         assert "还有 1 处待核对，核对完成前不能发布" in draft and 'href="/trash"' not in draft
 
     async with signed_in(running, simulator, ADMIN) as client:
-        weekly = actions_partial(running, client, "weekly")
+        weekly = await actions_on_post_page(client, "weekly")
         assert buttons_of(weekly) == {
             "publish": ("get", "/posts/weekly/publish", False),
             "pause": ("post", "/posts/weekly/pause", False),
             "delete": ("get", "/posts/weekly/delete", False)}
         assert 'id="trash" href="/trash"' in weekly
-        assert set(buttons_of(actions_partial(running, client, "draft"))) == {
+        assert set(buttons_of(await actions_on_post_page(client, "draft"))) == {
             "publish", "reviewed", "delete"}  # not scheduled: nothing to pause
 
-        # Each button does what it says, as the browser would send its form.
+        # Each button does what it says, as the browser sends its form.
         for button in ("delete", "publish"):
             assert (await client.get(buttons_of(weekly)[button][1])).status_code == 200, button
         paused = await client.post(buttons_of(weekly)["pause"][1], data={"csrf": csrf_of(weekly)})
         assert "已暂停“每周例会提醒”" in paused.text
-        resumable = buttons_of(actions_partial(running, client, "weekly"))
+        resumable = buttons_of(await actions_on_post_page(client, "weekly"))
         assert resumable["resume"] == ("post", "/posts/weekly/resume", False)
         assert "pause" not in resumable
