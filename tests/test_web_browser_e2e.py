@@ -4,15 +4,21 @@ the bot at that time, once. Also who is turned away."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from bot.simulator import Simulator
+import pytest
+
+from bot.simulator import SentMessage, Simulator
 from tests.browser import PHONE, browser_at
 from tests.conftest import RunningBot, settings_for, write_post
 from tests.web_helpers import ask_for_link
 
 SECRETARY, ADMIN, MEMBER = "wxid_secretary_liu", "wxid_admin_wang", "wxid_vp_001"
+PRESIDENTS = "presidents@chatroom"
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 AWARD = "喜讯：我会获评全国“四好”商会"
 
 
@@ -49,7 +55,46 @@ async def test_without_a_session_the_browser_gets_the_login_page(
 ) -> None:
     running = await start(tmp_path, simulator, start_bot)
     async with browser_at(base_url(running)) as browser:
-        for page in ("/",):
+        for page in ("/", "/posts/award", "/calendar", "/congrats", "/history", "/status"):
             await browser.open(page)
             text = await browser.text("main")
             assert "请先登录" in text and "#后台" in text and AWARD not in text
+
+
+@pytest.mark.timeout(240)  # the run is set to the next minute but one: up to two minutes
+async def test_an_admin_schedules_a_post_in_the_editor_and_the_group_gets_it_then_once(
+    tmp_path: Path, simulator: Simulator, start_bot: Any
+) -> None:
+    running = await start(tmp_path, simulator, start_bot)
+    link = await ask_for_link(simulator, ADMIN)
+    now = datetime.now(SHANGHAI)
+    run = (now + timedelta(minutes=2 if now.second > 40 else 1)).replace(second=0, microsecond=0)
+    async with browser_at(base_url(running)) as browser:
+        await browser.open(link)
+        await browser.click("form[action='/login'] button")
+        await browser.wait_for_text(AWARD, "main")
+        await browser.open("/posts/new")
+        await browser.type("#post-id", "meeting")
+        await browser.type("#title", "会长例会通知")
+        await browser.type("#body", "各位会长：本周五下午3点在商会会议室召开会长例会。\n\n请准时参加。")
+        await browser.type("#schedule", f"{run:%Y-%m-%d %H:%M}")
+        await browser.wait_for_text(f"{run:%Y-%m-%d}", "#schedule-check")  # checked as typed
+        await browser.click("#save")
+        page = await browser.wait_for_text("已定时", "main")
+        assert f"{run:%H:%M}" in page
+    path = tmp_path / "announcements" / "meeting.md"
+    assert f'schedule = "{run:%Y-%m-%d %H:%M}"' in path.read_text(encoding="utf-8")
+    entry = running.bot.store.history("meeting")[-1]
+    assert (entry.actor_id, entry.action, entry.source) == (ADMIN, "create", "网页")
+
+    sent = await simulator.wait_for_sent(to_group, timeout=(run - now).total_seconds() + 30)
+    assert sent.text.startswith("会长例会通知") and "本周五下午3点" in sent.text
+    assert datetime.now(SHANGHAI) >= run
+    # the admins' receipt comes after the run is complete: by then, was anything sent twice?
+    receipt = await simulator.wait_for_sent(lambda m: m.conversation_id == ADMIN, timeout=30)
+    assert "会长例会通知" in receipt.text
+    assert [m.text for m in simulator.sent if to_group(m)] == [sent.text]
+
+
+def to_group(message: SentMessage) -> bool:
+    return message.conversation_id == PRESIDENTS
