@@ -4,6 +4,7 @@ the bot at that time, once. Also who is turned away."""
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.simulator import SentMessage, Simulator
-from tests.browser import PHONE, browser_at
+from tests.browser import PHONE, Browser, browser_at
 from tests.conftest import RunningBot, settings_for, write_post
 from tests.web_helpers import ask_for_link
 
@@ -98,3 +99,63 @@ async def test_an_admin_schedules_a_post_in_the_editor_and_the_group_gets_it_the
 
 def to_group(message: SentMessage) -> bool:
     return message.conversation_id == PRESIDENTS
+
+
+async def signed_in_browser(browser: Browser, simulator: Simulator, user_id: str) -> None:
+    await browser.open(await ask_for_link(simulator, user_id))
+    await browser.click("form[action='/login'] button")
+    await browser.wait_for_text(AWARD, "main")
+
+
+async def test_no_link_for_a_member_and_made_up_or_expired_links_are_refused(
+    tmp_path: Path, simulator: Simulator, start_bot: Any
+) -> None:
+    running = await start(tmp_path, simulator, start_bot)
+    await simulator.say(MEMBER, "#后台")
+    refusal = await simulator.wait_for_sent(lambda m: m.conversation_id == MEMBER)
+    assert "/login/" not in refusal.text
+    link = await ask_for_link(simulator, ADMIN)
+    web = running.bot.web
+    assert web is not None
+    async with browser_at(base_url(running), PHONE) as browser:
+        await browser.open("/login/" + "A" * 43)
+        assert "链接已失效" in await browser.text("main")
+        web.links.clock = lambda: time.time() + 10 * 60 + 1  # ten minutes on
+        await browser.open(link)
+        assert "链接已失效" in await browser.text("main")
+        await browser.open("/")
+        assert "请先登录" in await browser.text("main")
+
+
+async def test_a_change_posted_without_its_csrf_token_is_refused(
+    tmp_path: Path, simulator: Simulator, start_bot: Any
+) -> None:
+    running = await start(tmp_path, simulator, start_bot)
+    post_file = tmp_path / "announcements" / "award.md"
+    before = post_file.read_text(encoding="utf-8")
+    async with browser_at(base_url(running)) as browser:
+        await signed_in_browser(browser, simulator, ADMIN)
+        status = await browser.script(
+            "return fetch('/posts/award/pause', {method: 'POST', credentials: 'same-origin',"
+            " body: new URLSearchParams({})}).then(r => r.status)")
+        assert status == 403
+    assert post_file.read_text(encoding="utf-8") == before
+    assert running.bot.store.history("award") == []
+
+
+async def test_an_upload_that_is_not_a_picture_is_refused_and_nothing_is_written(
+    tmp_path: Path, simulator: Simulator, start_bot: Any
+) -> None:
+    running = await start(tmp_path, simulator, start_bot)
+    folder = tmp_path / "announcements"
+    before = {path.name: path.read_bytes() for path in folder.iterdir()}
+    fake = tmp_path / "合影.png"
+    fake.write_text("这不是图片，是一段文字。", encoding="utf-8")
+    async with browser_at(base_url(running)) as browser:
+        await signed_in_browser(browser, simulator, ADMIN)
+        await browser.open("/posts/award")
+        await browser.type("#picture", str(fake), clear=False)
+        await browser.click("#save")
+        page = await browser.wait_for_text("图片", ".notice.error")
+        assert "合影.png" in page or "不是" in page, page
+    assert {path.name: path.read_bytes() for path in folder.iterdir()} == before
