@@ -179,15 +179,32 @@ def image_path(posts_dir: Path, name: str) -> Path:
     return path
 
 
+# A parsed post by file, with what it was parsed from: (inode, mtime in ns, size, day; every
+# edit writes a new file and renames it over the old, so a new inode). Reused while
+# the file is unchanged, so a change to one post of 1,000 does not parse the 999 others again
+# (~0.6 s that blocked the loop); at most once a day everything is read afresh.
+ParsedFiles = dict[Path, tuple[tuple[int, int, int, str], Post]]
+
+
 def load_posts(
-    directory: Path, tz: ZoneInfo, now: datetime
+    directory: Path, tz: ZoneInfo, now: datetime, parsed: ParsedFiles | None = None
 ) -> tuple[dict[str, Post], list[PostError]]:
     """Every valid post by id, and the errors of the others (file, line, field)."""
     posts: dict[str, Post] = {}
     errors: list[PostError] = []
+    seen: set[Path] = set()
     for path in sorted(directory.glob(f"*{SUFFIX}")):
+        seen.add(path)
         try:
-            post = parse_post(path, path.read_text(encoding="utf-8"), tz, now)
+            status = path.stat()
+            key = (status.st_ino, status.st_mtime_ns, status.st_size, now.date().isoformat())
+            known = parsed.get(path) if parsed is not None else None
+            if known is not None and known[0] == key:
+                post = known[1]
+            else:
+                post = parse_post(path, path.read_text(encoding="utf-8"), tz, now)
+                if parsed is not None:
+                    parsed[path] = (key, post)
         except PostFileError as failure:
             errors.append(failure.error)
             continue
@@ -199,6 +216,9 @@ def load_posts(
                                                    f"{posts[post.id].path.name}"))
             continue
         posts[post.id] = post
+    if parsed is not None:
+        for gone in set(parsed) - seen:
+            del parsed[gone]
     return posts, errors
 
 

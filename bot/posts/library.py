@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.posts.files import Post, PostError, directory_state, load_posts
+from bot.posts.files import ParsedFiles, Post, PostError, directory_state, load_posts
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,7 @@ class PostLibrary:
         self.loads = 0  # how many times the files were read: tests wait on reloads
         self.reloaded = asyncio.Condition()
         self._files: dict[str, tuple[float, int]] = {}
+        self._parsed: ParsedFiles = {}  # unchanged files are not parsed again
         self._reported_errors: set[str] = set()
 
     def get(self, post_id: str) -> Post | None:
@@ -57,7 +58,7 @@ class PostLibrary:
             log.warning("no post directory %s: creating it (no posts yet)", self.directory)
             self.directory.mkdir(parents=True, exist_ok=True)
         self._files = directory_state(self.directory)
-        posts, errors = load_posts(self.directory, self.tz, self.clock())
+        posts, errors = load_posts(self.directory, self.tz, self.clock(), self._parsed)
         self.loads += 1
         broken_files = {error.path for error in errors}
         for post_id, old in self.posts.items():

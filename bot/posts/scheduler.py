@@ -67,6 +67,7 @@ class PostScheduler:
         self.aps = AsyncIOScheduler(timezone=tz)
         self.aps.add_listener(self._job_failed, EVENT_JOB_ERROR)
         self._background_runs: set[asyncio.Future[Any]] = set()
+        self._scheduled: dict[str, Post] = {}  # what each post's job was made from
         self.stopped = False
         library.change_listeners.append(self._watch_calendar)  # before the jobs compute runs
         library.change_listeners.append(self._sync_jobs)
@@ -81,6 +82,10 @@ class PostScheduler:
                 job.remove()
         for post in wanted.values():
             assert post.rule is not None
+            job = self.aps.get_job(POST_JOB + post.id)
+            if job is not None and self._scheduled.get(post.id) is post:
+                continue  # the same post as when its job was made (the library reuses it)
+            self._scheduled[post.id] = post
             self.aps.add_job(
                 self._fire, trigger=post.rule.trigger, args=[post.id], id=POST_JOB + post.id,
                 name=post.title, replace_existing=True, coalesce=True, max_instances=1,
