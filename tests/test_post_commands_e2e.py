@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from bot.simulator import SentMessage, Simulator
 from tests.conftest import PRESIDENTS, RunningBot, settings_for, write_post
+from tests.web_helpers import signed_in
 
 SECRETARY, ADMIN, MEMBER = "wxid_secretary_liu", "wxid_admin_wang", "wxid_vp_001"
 GROUP_NAME = "山西省山东商会会长官方群"
@@ -78,6 +80,35 @@ async def test_delete_asks_for_a_confirmation_and_restore_brings_the_post_back(
     assert "meeting" in running.bot.library.posts
     assert await ask(simulator, ADMIN, "#还原 meeting") == "“meeting”没有被删除，无需还原。"
     assert (await ask(simulator, ADMIN, "#还原 gala")).startswith("回收站里没有“gala”。")
+    # a file pattern is no id: it must not bring back whichever deleted post it matches
+    await ask(simulator, ADMIN, "#删除 meeting 确认")
+    for pattern in ("*", "m*", "[m]eeting", "meet?ng"):
+        refused = await ask(simulator, ADMIN, f"#还原 {pattern}")
+        assert refused.startswith(f"“{pattern}”不是公告编号。"), refused
+    assert not path.exists() and not list((tmp_path / "announcements").glob("*.md"))
+    assert "meeting" not in running.bot.library.posts
+
+
+async def test_publishing_from_the_web_while_chat_publishes_sends_the_post_once(
+    tmp_path: Path, simulator: Simulator, start_bot: Any
+) -> None:
+    write_post(tmp_path, "long", 'title = "会长办公会纪要"',
+               "\n\n".join(f"第{n}段。" + "会议议定事项。" * 60 for n in range(8)))
+    running: RunningBot = await start_bot(settings_for(
+        simulator.endpoint, home=tmp_path, sending={"per_chat_interval_seconds": 0.3}))
+    async with signed_in(running, simulator, ADMIN) as client:
+        await simulator.say(SECRETARY, "#发布 long")
+        await simulator.wait_for_sent(to(PRESIDENTS))  # the first part: publishing has begun
+        page = (await client.get("/posts/long/publish")).text  # 再次发布: a part went out today
+        form = dict(re.findall(r'name="(csrf|confirm|again)" value="([^"]*)"', page))
+        assert form.get("again") == "1", page
+        answer = await client.post("/posts/long/publish", data=form)
+        assert "正在发布，这次没有重复发送" in answer.text
+    done = await simulator.wait_for_sent(to(SECRETARY), timeout=30)
+    assert done.text.startswith("已发布“会长办公会纪要”到 1 个群，共 ")
+    parts = int(done.text.split("共 ")[1].split(" 条")[0])
+    sent = [m.text for m in simulator.sent if m.conversation_id == PRESIDENTS]
+    assert len(sent) == parts > 1 and len(set(sent)) == parts
 
 
 async def test_writing_a_post_as_a_conversation_on_the_phone(

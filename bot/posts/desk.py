@@ -41,6 +41,9 @@ class PostDesk:
         self.trash = trash
         self.now = clock
         self.source = CHAT  # where changes come from, for the audit log
+        # Posts being published now: a second #发布 (or the web's button) while the first is
+        # still sending would pass the "already sent today" check and send it all again.
+        self._publishing: set[str] = set()  # shared by the copies via() makes
 
     def via(self, source: str) -> PostDesk:
         """The same desk, recording its changes as made from `source` (网页: the console)."""
@@ -199,6 +202,8 @@ class PostDesk:
         """The newest deleted version of the post, back in the post folder."""
         if post_id in self.library.posts:
             raise UserError(f"“{post_id}”没有被删除，无需还原。")
+        if not ID_PATTERN.fullmatch(post_id):  # a file pattern (#还原 *) would match any
+            raise UserError(f"“{post_id[:20]}”不是公告编号。发送 #还原 编号，例如：#还原 meeting-1201")
         found = sorted(self.trash.glob(f"{post_id}.*{SUFFIX}")) if self.trash.is_dir() else []
         if not found:
             deleted = sorted({path.name.split(".")[0] for path in self.trash.glob(f"*{SUFFIX}")}
@@ -232,9 +237,15 @@ class PostDesk:
         midnight = now.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
         if not again and any(self.store.sent_since(post.id, g, midnight) for g in groups):
             raise UserError(f"“{post.title}”今天已经发过了。确需再发一次，请发送：#发布 {post_id} 再次")
+        if post_id in self._publishing:  # from chat and the web alike: one desk, one set
+            raise UserError(f"“{post.title}”正在发布，这次没有重复发送；发完后会告诉您结果。")
         slot = f"manual:{now.isoformat()}"  # unique per request
         self.store.audit(actor, "publish", post_id, slot, self.source)
-        return await self.publisher.run(post, slot, groups)
+        self._publishing.add(post_id)
+        try:
+            return await self.publisher.run(post, slot, groups)
+        finally:
+            self._publishing.discard(post_id)
 
     def preview(self, post_id: str, chat_id: str) -> list[asyncio.Future[Outcome]]:
         return self.publisher.preview(self.get(post_id), chat_id)
