@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import jinja2
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
@@ -124,14 +125,15 @@ class Web:
         return Viewer(session, role)
 
     async def changer(self, request: Request, needs: Role = Role.SECRETARY) -> tuple[
-            Viewer, dict[str, Any]]:
-        """A POST that changes something: the viewer and the form, after the CSRF check."""
+            Viewer, FormData]:
+        """A POST that changes something: the viewer and the form (several values per name:
+        `form.getlist`), after the CSRF check."""
         viewer = self.viewer(request, needs)
         form = await request.form(max_files=20, max_fields=200)
         sent = request.headers.get(CSRF_HEADER) or form.get(CSRF_FIELD)
         if not viewer.session.csrf_matches(sent if isinstance(sent, str) else None):
             raise Forbidden("表单校验码不对或缺失（页面可能已过期），没有做任何改动。请刷新页面后重试。")
-        return viewer, dict(form)
+        return viewer, form
 
     def page(self, request: Request, template: str, viewer: Viewer | None, status_code: int = 200,
              **values: Any) -> Response:

@@ -18,8 +18,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -121,7 +121,7 @@ def routes(web: Web) -> list[BaseRoute]:
     def refused(request: Request, viewer: Viewer, post: Post, error: UserError) -> Response:
         return result(request, viewer, Done(str(error), False, post.id))
 
-    async def confirmed(request: Request, viewer: Viewer, form: dict[str, Any], action: str,
+    async def confirmed(request: Request, viewer: Viewer, form: FormData, action: str,
                         run: Callable[[Post], Awaitable[Done]]) -> Response:
         """The POST of a confirmation page (after web.changer): `run` once per confirmation.
         The form names the post by id, as the confirmation token does."""

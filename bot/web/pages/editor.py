@@ -130,10 +130,7 @@ class PostPages:
     # --- helpers --------------------------------------------------------------------------
 
     async def _admin_form(self, request: Request) -> tuple[Viewer, FormData]:
-        viewer, _ = await self.web.changer(request, Role.ADMIN)
-        # The same form, parsed once and kept by Starlette; changer's dict holds one value
-        # per name, and the boxes (groups, images) and the pictures send several.
-        return viewer, await request.form()
+        return await self.web.changer(request, Role.ADMIN)
 
     def _post(self, request: Request) -> Post | Response:
         try:
