@@ -25,7 +25,7 @@ from tests.web_helpers import ask_for_link, console_client, csrf_of
 POSTS = 1_000
 ADMIN = "wxid_admin_wang"
 TARGET_MS = 100.0
-WARM_UP, TIMED = 3, 20
+TIMED = 20
 # (label, method, path): every page of the console, and the editor's live checks.
 PAGES = [
     ("公告列表", "GET", "/"),
@@ -38,14 +38,23 @@ PAGES = [
     ("历史", "GET", "/history"),
     ("状态", "GET", "/status"),
     ("回收站", "GET", "/trash"),
+    ("编辑时预览（2,000 字）", "POST", "/posts/preview"),
+    ("编辑时检查定时", "POST", "/posts/schedule-check"),
 ]
+# What the editor sends as the admin types (htmx): the form, and the CSRF header.
+EDITOR_FORM = {"post": "post-0500", "title": "第500号公告", "schedule": "每周一 09:00",
+               "body": "\n\n".join("各位会长：" + "商会秘书处通知。" * 40 for _ in range(6))}
 
 
 def write_posts(directory: Path) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     for n in range(POSTS):
+        # Each post its own time: as many different rules as posts, the calendar's worst case.
+        schedule = SCHEDULES[n % len(SCHEDULES)]
+        if not schedule.startswith(("cron", "2099")):
+            schedule = schedule.replace(schedule[-5:], f"{7 + n % 12:02d}:{n % 60:02d}")
         front = [f'title = "第{n}号公告：商会{n % 12 + 1}月工作安排"',
-                 f'schedule = "{SCHEDULES[n % len(SCHEDULES)]}"',
+                 f'schedule = "{schedule}"',
                  f"paused = {str(n % 7 == 0).lower()}"]
         if n % 10 == 0:
             front.append("collect_congratulations = true")
@@ -72,18 +81,17 @@ async def measure() -> list[tuple[str, int, list[float]]]:
         async with console_client(running) as client:  # type: ignore[arg-type]
             await client.get(link)
             await client.post("/login", data={"token": link.rsplit("/", 1)[1]})
-            csrf_of((await client.get("/")).text)
+            client.headers["X-CSRF-Token"] = csrf_of((await client.get("/")).text)
             results = []
             for label, method, path in PAGES:
                 timings: list[float] = []
                 status = 0
-                for attempt in range(WARM_UP + TIMED):
+                for _attempt in range(1 + TIMED):  # the first answer is the cold one
                     started = time.perf_counter()
-                    answer = await client.request(method, path)
-                    elapsed = (time.perf_counter() - started) * 1000
+                    answer = await client.request(
+                        method, path, data=EDITOR_FORM if method == "POST" else None)
+                    timings.append((time.perf_counter() - started) * 1000)
                     status = answer.status_code
-                    if attempt >= WARM_UP:
-                        timings.append(elapsed)
                 results.append((label + f" {method} {path}", status, timings))
             return results
     finally:
@@ -93,14 +101,15 @@ async def measure() -> list[tuple[str, int, list[float]]]:
 
 
 def report(results: list[tuple[str, int, list[float]]]) -> list[str]:
-    lines = [f"web console, {POSTS:,} posts, {TIMED} requests per page after {WARM_UP} warm-ups "
-             f"(target: every page under {TARGET_MS:.0f} ms)"]
+    lines = [f"web console, {POSTS:,} posts (each its own schedule), the first request to each "
+             f"page then {TIMED} more (target: every page under {TARGET_MS:.0f} ms)"]
     for label, status, timings in results:
-        ordered = sorted(timings)
+        first, ordered = timings[0], sorted(timings[1:])
         p95 = ordered[int(len(ordered) * 0.95) - 1]
-        verdict = "ok" if ordered[-1] < TARGET_MS and status == 200 else "MISSED"
-        lines.append(f"  {label:<40} HTTP {status}  median {statistics.median(ordered):6.1f} ms  "
-                     f"p95 {p95:6.1f} ms  max {ordered[-1]:6.1f} ms  {verdict}")
+        verdict = "ok" if max(timings) < TARGET_MS and status == 200 else "MISSED"
+        lines.append(f"  {label:<36} HTTP {status}  first {first:6.1f} ms  median "
+                     f"{statistics.median(ordered):6.1f} ms  p95 {p95:6.1f} ms  max "
+                     f"{ordered[-1]:6.1f} ms  {verdict}")
     return lines
 
 
