@@ -14,11 +14,10 @@ import logging
 import math
 import re
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.core.cache import BoundedCache
+from bot.core.cache import RecentTimes
 from bot.core.config import FaqEntry, FaqSettings
 from bot.core.messages import Incoming, MessageKind
 from bot.core.replies import Replies
@@ -119,7 +118,7 @@ class FaqResponder:
         self.cooldown = settings.cooldown_seconds
         self.clock = clock
         self._last_answered: dict[tuple[str, tuple[str, ...]], float] = {}
-        self._answered_member: BoundedCache[str, deque[float]] = BoundedCache(10_000)
+        self._answered_member = RecentTimes(MEMBER_WINDOW_SECONDS, 10_000)
 
     def matches(self, message: Incoming) -> FaqMatch | None:
         if message.kind is not MessageKind.TEXT:
@@ -135,7 +134,7 @@ class FaqResponder:
         """The member limit first (an @-mention does not skip it), then the cooldown."""
         what = f"faq {'+'.join(keys)} in {message.chat_id} asked by {message.talker_id}"
         now = self.clock()
-        answered = self._answers_to(message.talker_id, now)
+        answered = self._answered_member.within(message.talker_id, now)
         if len(answered) >= MEMBER_ANSWERS_PER_WINDOW:
             log.info("%s: held back by the member limit (%d answers to this member in the last "
                      "%d s, the next one in %d s)", what, len(answered), MEMBER_WINDOW_SECONDS,
@@ -147,18 +146,8 @@ class FaqResponder:
             log.info("%s: answered (the bot was @-mentioned: no cooldown); %s", what, count)
         elif not self._cooldown_allows(message.chat_id, keys, what, count, now):
             return False
-        answered.append(now)
+        self._answered_member.add(message.talker_id, now)
         return True
-
-    def _answers_to(self, member: str, now: float) -> deque[float]:
-        """When `member` was answered in a group within the window, oldest first."""
-        answered = self._answered_member.get(member)
-        if answered is None:
-            answered = deque()
-            self._answered_member.put(member, answered)
-        while answered and now - answered[0] >= MEMBER_WINDOW_SECONDS:
-            answered.popleft()
-        return answered
 
     def _cooldown_allows(self, group: str, keys: tuple[str, ...], what: str, count: str,
                          now: float) -> bool:

@@ -43,3 +43,39 @@ class BoundedCache(Generic[K, V]):
 
     def __len__(self) -> int:
         return len(self._items)
+
+    def oldest(self) -> tuple[K, V] | None:
+        """The least recently added or read item (not moved by this)."""
+        return next(iter(self._items.items()), None)
+
+
+class RecentTimes:
+    """When each key (a member) was served within the last `window` seconds, oldest first.
+
+    A flat tuple of floats per key, not a deque (about 760 bytes each, ~16 MB for the 10,000
+    members the FAQ and the reply limits each kept): a key whose window has passed is dropped.
+    """
+
+    def __init__(self, window: float, capacity: int) -> None:
+        self.window = window
+        self._times: BoundedCache[str, tuple[float, ...]] = BoundedCache(capacity)
+
+    def within(self, key: str, now: float) -> tuple[float, ...]:
+        times = self._times.get(key)
+        if times is None:
+            return ()
+        if now - times[0] >= self.window:  # some have passed: keep the rest, if any
+            times = tuple(at for at in times if now - at < self.window)
+            if times:
+                self._times.put(key, times)
+            else:
+                self._times.discard(key)
+        return times
+
+    def add(self, key: str, now: float) -> None:
+        self._times.put(key, (*self.within(key, now), now))
+        while (oldest := self._times.oldest()) is not None and now - oldest[1][-1] >= self.window:
+            self._times.discard(oldest[0])  # nobody served within the window: forgotten
+
+    def __len__(self) -> int:
+        return len(self._times)

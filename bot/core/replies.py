@@ -17,7 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
 
-from bot.core.cache import BoundedCache
+from bot.core.cache import RecentTimes
 from bot.core.config import RoleSettings, SendingSettings
 from bot.core.messages import COMMAND_REPLY, Incoming, Outgoing, OutKind, Priority
 from bot.core.outbox import Outcome
@@ -37,7 +37,7 @@ class Replies:
         self.staff = {*roles.secretaries, *roles.admins}
         self.clock = clock
         self._everyone: deque[float] = deque()
-        self._each: BoundedCache[str, deque[float]] = BoundedCache(10_000)
+        self._each = RecentTimes(60, 10_000)  # per member, in the last minute
 
     def tell(self, chat_id: str, text: str) -> asyncio.Future[Outcome]:
         """A text to one chat (a person's id: privately)."""
@@ -67,17 +67,12 @@ class Replies:
 
     def _within_limits(self, member: str) -> bool:
         now = self.clock()
-        mine = self._each.get(member)
-        if mine is None:
-            mine = deque()
-            self._each.put(member, mine)
-        for sent in (self._everyone, mine):
-            while sent and now - sent[0] >= 60:
-                sent.popleft()
-        if (len(mine) >= self.limits.member_replies_per_minute
+        while self._everyone and now - self._everyone[0] >= 60:
+            self._everyone.popleft()
+        if (len(self._each.within(member, now)) >= self.limits.member_replies_per_minute
                 or len(self._everyone) >= self.limits.all_member_replies_per_minute):
             return False
-        mine.append(now)
+        self._each.add(member, now)
         self._everyone.append(now)
         return True
 
