@@ -5,6 +5,7 @@ Where it can, a test also shows the unpatched behaviour, so it would fail withou
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import socket
@@ -16,11 +17,13 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from grpclib.client import Channel
 from grpclib.exceptions import GRPCError
 from wechaty_grpc.wechaty import puppet as pb
 
 from bot.simulator import Simulator, World
 from bot.wechat import compat
+from bot.wechat.coalesce import CoalescingTransport
 from tests.conftest import BOT_ID, PRESIDENTS, TOKEN, RunningBot
 
 POSTCODE_ANSWER = "邮政编码：030006"
@@ -209,3 +212,61 @@ def test_fix9_puppet_service_imports_without_telnetlib_as_on_python_313() -> Non
 
 def test_fix9_the_stand_in_is_there_exactly_where_telnetlib_is_gone() -> None:
     assert (telnetlib.Telnet is compat.TelnetStandIn) == (sys.version_info >= (3, 13))
+
+
+async def rpc_burst_writes(sim: Simulator) -> int:
+    """Socket writes while 20 RPCs (a HEADERS and a DATA frame each) run at once."""
+    puppet = await connected_puppet(sim)
+    try:
+        socket_transport = puppet.channel._protocol.connection._transport
+        socket_transport = getattr(socket_transport, "_transport", socket_transport)
+        writes: list[int] = []
+        real_write = socket_transport.write
+
+        def counted(data: bytes) -> None:
+            writes.append(len(data))
+            real_write(data)
+
+        socket_transport.write = counted
+        replies = await asyncio.gather(*(puppet.puppet_stub.version() for _ in range(20)))
+        assert len(replies) == 20 and all(reply.version for reply in replies)
+        return len(writes)
+    finally:
+        await puppet.stop()
+
+
+async def test_fix10_the_frames_of_one_loop_turn_go_out_in_one_write(
+    simulator: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    coalesced = await rpc_burst_writes(simulator)
+    monkeypatch.setattr(compat, "CoalescingChannel", Channel)  # grpclib as shipped
+    one_by_one = await rpc_burst_writes(simulator)
+    assert one_by_one >= 40  # a system call per frame
+    assert coalesced <= 4  # the 40 frames in one (and perhaps flow-control updates for replies)
+
+
+async def test_fix10_held_frames_go_out_before_a_close_and_in_order() -> None:
+    class Recording(asyncio.Transport):
+        def __init__(self) -> None:
+            super().__init__()
+            self.calls: list[object] = []
+
+        def write(self, data: bytes | bytearray | memoryview) -> None:
+            self.calls.append(bytes(data))
+
+        def close(self) -> None:
+            self.calls.append("close")
+
+    socket_transport = Recording()
+    transport = CoalescingTransport(socket_transport)
+    transport.write(b"GOAWAY")  # what grpclib writes before it closes
+    transport.write(b"")
+    transport.write(b"+RST")
+    transport.close()
+    assert socket_transport.calls == [b"GOAWAY+RST", "close"]
+    transport.write(b"late")  # a later turn: one write of its own, once this turn is over
+    turn_over = asyncio.get_running_loop().create_future()
+    asyncio.get_running_loop().call_soon(turn_over.set_result, None)
+    assert socket_transport.calls[-1] == "close"
+    await turn_over
+    assert socket_transport.calls[-1] == b"late"

@@ -28,6 +28,8 @@ named, says why, and has its own test in tests/test_wechaty_compat.py:
 9. Python 3.13: puppet-service (and the dev extra's wechaty) import `telnetlib`, removed in 3.13,
    only to ask whether anything listens on host:port. Where it is gone, a stand-in module asks
    with a plain socket; the bot itself never asks (fix 5).
+10. socket writes: grpclib sends each HTTP/2 frame with a system call of its own (two per RPC);
+   the frames of one event-loop turn go out in one write (bot/wechat/coalesce.py).
 
 What we avoid rather than patch: the `Wechaty` class (its plugin manager starts an APScheduler
 with a job store in .wechaty/ and a web server on port 5000, reconnects with a hard-coded
@@ -97,6 +99,7 @@ from wechaty_puppet.schemas.base import BaseDataClass  # noqa: E402
 from wechaty_puppet_service import PuppetService  # noqa: E402
 from wechaty_puppet_service.utils import extract_host_and_port  # noqa: E402
 
+from bot.wechat.coalesce import CoalescingChannel  # noqa: E402
 from bot.wechat.event_check import decodable  # noqa: E402
 
 __all__ = [
@@ -244,7 +247,7 @@ class PuppetStubWithDeadlines(PuppetStub):  # type: ignore[misc]
 
 def _init_puppet_directly(self: PuppetService) -> None:
     host, port = extract_host_and_port(self.options.end_point)
-    self.channel = Channel(host=host, port=port)
+    self.channel = CoalescingChannel(host=host, port=port)  # fix 10
     # The puppet-service protocol carries the token as the HTTP/2 :authority.
     self.channel._authority = self.options.token
     rpc_timeout = float(self.options.timeout or 10)
