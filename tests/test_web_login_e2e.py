@@ -4,6 +4,7 @@ Over real HTTP to the console the bot serves from its own loop (port 0: a free o
 
 from __future__ import annotations
 
+import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -124,3 +125,34 @@ async def test_pages_carry_no_cache_no_frame_and_only_our_own_scripts(
         script = await client.get("/static/htmx.min.js")
         assert script.status_code == 200 and "htmx" in script.text
         assert "//cdn" not in page.text and "https://" not in page.text
+
+
+async def test_with_the_console_off_the_command_says_so(
+    tmp_path: Path, simulator: Simulator, start_bot: Any
+) -> None:
+    running: RunningBot = await start_bot(settings_for(simulator.endpoint, home=tmp_path,
+                                                       web={"enabled": False}))
+    assert running.bot.web is None
+    await simulator.say(ADMIN, "#后台")
+    answer = await simulator.wait_for_sent(lambda m: m.conversation_id == ADMIN)
+    assert answer.text.startswith("网页后台没有开启") and "enabled" in answer.text
+
+
+async def test_a_port_in_use_is_an_alert_and_the_bot_goes_on_in_wechat(
+    tmp_path: Path, simulator: Simulator, start_bot: Any
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        running: RunningBot = await start_bot(settings_for(
+            simulator.endpoint, home=tmp_path, web={"listen": f"127.0.0.1:{port}"}))
+        alert = await simulator.wait_for_sent(lambda m: m.conversation_id == ADMIN, timeout=10)
+        assert alert.text.startswith("网页后台无法启动") and f"127.0.0.1:{port}" in alert.text
+        await simulator.say(ADMIN, "#后台")
+        answer = await simulator.wait_for_sent(lambda m: m.conversation_id == ADMIN)
+        assert answer.text.startswith("网页后台现在没有运行") and "/login/" not in answer.text
+        await simulator.say(MEMBER, "邮编？", room_id=PRESIDENTS)  # WeChat goes on as ever
+        reply = await simulator.wait_for_sent(lambda m: m.conversation_id == PRESIDENTS)
+        assert "030006" in reply.text
+        assert not running.task.done()
