@@ -6,6 +6,7 @@ The simulator is ours; this is the truth: the gateway the `wechaty/wechaty` imag
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -26,6 +27,7 @@ from tests.conftest import (
     write_post,
 )
 from tests.official_gateway.harness import OfficialGateway
+from tests.web_helpers import LINK, console_client
 
 TOKEN = "insecure_chamber_test"
 PHONE_ANSWER = "电话/传真：0351-8224667"
@@ -194,3 +196,32 @@ async def test_an_admin_writes_a_post_as_a_conversation(
     assert steps["text"].startswith("下一步：#定时 gala 明天 9:00，或 #发布 gala")
     assert running.bot.library.posts["gala"].body == body
     assert not [e for e in gateway.bot_sent() if e["conversation"] == PRESIDENTS]
+
+
+async def test_the_console_link_and_a_web_publish_through_the_official_gateway(
+    gateway: OfficialGateway, start_bot: Any, tmp_path: Path
+) -> None:
+    write_post(tmp_path, "notice", 'title = "喜讯：我会获评全国“四好”商会"\nmention_all = true',
+               "详见秘书处通知。")
+    running: RunningBot = await start_bot(settings_for(gateway.endpoint, token=TOKEN, home=tmp_path))
+    await gateway.say("wxid_vp_001", "#后台")  # a member: refused like any command of the secretariat
+    refused = await gateway.wait_bot_sent(lambda e: e["conversation"] == "wxid_vp_001", timeout=10)
+    assert "/login/" not in refused["text"]
+    await gateway.say("wxid_secretary_liu", "#后台")
+    answer = await gateway.wait_bot_sent(
+        lambda e: e["conversation"] == "wxid_secretary_liu", timeout=10)
+    link = LINK.search(answer["text"])
+    assert link, answer["text"]
+    async with console_client(running) as client:
+        assert (await client.get(link.group(0))).status_code == 200
+        token = link.group(0).rsplit("/", 1)[1]
+        assert (await client.post("/login", data={"token": token})).status_code == 303
+        page = (await client.get("/posts/notice/publish")).text
+        form = dict(re.findall(r'name="(csrf|confirm|again)" value="([^"]*)"', page))
+        done = await client.post("/posts/notice/publish", data=form)
+        assert "已发布“喜讯：我会获评全国“四好”商会”到 1 个群，共 1 条。" in done.text
+    sent = await gateway.wait_bot_sent(lambda e: e["conversation"] == PRESIDENTS, timeout=10)
+    assert sent["text"] == "@所有人\u2005喜讯：我会获评全国“四好”商会\n\n详见秘书处通知。"
+    assert sent["mentions"] == ["notify@all"]
+    entry = running.bot.store.history("notice")[0]
+    assert (entry.actor_id, entry.action, entry.source) == ("wxid_secretary_liu", "publish", "网页")
