@@ -10,7 +10,6 @@ from __future__ import annotations
 from bot.core.chinese_time import day_and_time
 from bot.core.commands import Call, command
 from bot.core.errors import UserError
-from bot.core.outbox import Outcome
 from bot.core.router import Place, Role
 from bot.posts.desk import CLEAR_SCHEDULE, PostDesk
 
@@ -44,14 +43,7 @@ class PostCommands:
         post_id = call.arg(0, "公告编号")
         again = len(call.args) > 1 and call.args[1] in ("再次", "again")
         report = await self.desk.publish_now(call.talker_id, post_id, again=again)
-        title = self.desk.get(post_id).title
-        if report.complete:
-            call.answer(f"已发布“{title}”到 {len(report.outcomes)} 个群，共 {report.sent_parts()} 条。")
-            return
-        failed = sum(o not in (Outcome.SENT, Outcome.ALREADY_SENT)
-                     for outcomes in report.outcomes.values() for o in outcomes)
-        why = "；".join(dict.fromkeys(report.problems)) or "原因见日志"
-        call.answer(f"“{title}”有 {failed} 条未能发出：{why}")
+        call.answer(report.sentence(self.desk.get(post_id).title))
 
     @command("公告列表", "list", role=S, summary="所有公告：序号、状态和下次发送时间")
     async def list_posts(self, call: Call) -> None:

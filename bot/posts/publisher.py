@@ -48,6 +48,15 @@ class RunReport:
     def sent_parts(self) -> int:
         return sum(o is Outcome.SENT for outcomes in self.outcomes.values() for o in outcomes)
 
+    def sentence(self, title: str) -> str:
+        """What the person who published reads, in chat (#发布) and on the web."""
+        if self.complete:
+            return f"已发布“{title}”到 {len(self.outcomes)} 个群，共 {self.sent_parts()} 条。"
+        failed = sum(o not in (Outcome.SENT, Outcome.ALREADY_SENT)
+                     for outcomes in self.outcomes.values() for o in outcomes)
+        why = "；".join(dict.fromkeys(self.problems)) or "原因见日志"
+        return f"“{title}”有 {failed} 条未能发出：{why}"
+
 
 def slot_of(when: datetime) -> str:
     """The ledger's name for a scheduled run: its time, with the UTC offset."""

@@ -27,10 +27,9 @@ from starlette.routing import BaseRoute, Route
 from bot.core.chinese_time import day_and_time
 from bot.core.errors import UserError
 from bot.core.messages import OutKind
-from bot.core.outbox import Outcome
 from bot.core.router import Role
 from bot.posts.files import ID_PATTERN, Post
-from bot.posts.publisher import RunReport, post_messages
+from bot.posts.publisher import post_messages
 from bot.web.confirmations import Confirmations
 from bot.web.context import Viewer, Web
 from bot.web.trash import deleted_posts
@@ -49,16 +48,6 @@ class Done:
     post_id: str
     offer: str = ""  # the next step offered: "again" (再次发布), "publish", "restore" (还原)
     gone: bool = False  # deleted: no post page to go back to
-
-
-def report_sentence(title: str, report: RunReport) -> str:
-    """As chat answers #发布."""
-    if report.complete:
-        return f"已发布“{title}”到 {len(report.outcomes)} 个群，共 {report.sent_parts()} 条。"
-    failed = sum(o not in (Outcome.SENT, Outcome.ALREADY_SENT)
-                 for outcomes in report.outcomes.values() for o in outcomes)
-    why = "；".join(dict.fromkeys(report.problems)) or "原因见日志"
-    return f"“{title}”有 {failed} 条未能发出：{why}"
 
 
 def describe_parts(web: Web, post: Post, group_id: str) -> list[str]:
@@ -182,7 +171,7 @@ def routes(web: Web) -> list[BaseRoute]:
                     return Done(f"“{post.title}”今天已经发过了，这次没有发送。"
                                 "确需再发一次，请点“再次发布”。", False, post.id, offer="again")
                 raise
-            return Done(report_sentence(post.title, report), report.complete, post.id)
+            return Done(report.sentence(post.title), report.complete, post.id)
 
         return await confirmed(request, viewer, form, AGAIN if again else PUBLISH, run)
 
