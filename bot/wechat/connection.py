@@ -5,8 +5,10 @@ turns its events into plain `Incoming` messages and sends text. It never gives u
 gateway is retried with backoff forever, a hung one is found by ding/dong within
 idle_ding_seconds + ding_timeout_seconds, and every state change is logged on one line.
 
-Per answered message it makes two RPCs (the incoming payload and the send): the ids of
-messages it sent (bot/wechat/actions.py) are remembered, so their echo needs no payload lookup.
+Per answered message it makes two RPCs (the incoming payload and the send; a third for the
+asker's group name, until it is cached): the ids of messages it sent (bot/wechat/actions.py) are
+remembered, so their echo needs no payload lookup. Payloads are loaded a few at a time, in
+order (bot/wechat/incoming.py).
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,33 +25,22 @@ from zoneinfo import ZoneInfo
 from grpclib.const import Status
 from grpclib.exceptions import GRPCError, StreamTerminatedError
 
-from bot.core.cache import BoundedCache
+from bot.core.cache import BoundedCache, RecentSet
 from bot.core.config import GatewaySettings
 from bot.core.errors import NotSent, ReportUnexpected
-from bot.core.messages import Incoming, MessageKind, State
+from bot.core.messages import Incoming, State
 from bot.core.retry import backoff
 from bot.wechat import compat
+from bot.wechat.incoming import LoadingQueue, to_incoming
 from bot.wechat.login_qr import forget_login_qr, show_login_qr
 
 log = logging.getLogger(__name__)
 
 MessageHandler = Callable[[Incoming], Awaitable[None]]
 
-# python-wechaty's MessageType (after its remapping of the wire numbers) -> our kinds.
-_KINDS = {
-    compat.MessageType.MESSAGE_TYPE_TEXT: MessageKind.TEXT,
-    compat.MessageType.MESSAGE_TYPE_EMOTICON: MessageKind.STICKER,
-    compat.MessageType.MESSAGE_TYPE_IMAGE: MessageKind.IMAGE,
-    compat.MessageType.MESSAGE_TYPE_RED_ENVELOPE: MessageKind.RED_ENVELOPE,
-    compat.MessageType.MESSAGE_TYPE_TRANSFER: MessageKind.TRANSFER,
-    compat.MessageType.MESSAGE_TYPE_URL: MessageKind.URL,
-    compat.MessageType.MESSAGE_TYPE_RECALLED: MessageKind.RECALLED,
-}
-
 SEEN_IDS_KEPT = 20_000  # enough to drop replays after a reconnect, bounded for months of uptime
 SENT_IDS_KEPT = 2_000  # our own sends echo back within seconds
 GOOD_CONNECTION_SECONDS = 60  # after a connection this long, reconnecting starts fast again
-EARLIEST_STAMP = 946_684_800.0  # 2000-01-01; a message time before it or a day ahead is broken
 # Messages loaded from the gateway at once. A burst of 2,000 messages otherwise opened 2,000
 # HTTP/2 streams together: h2 counts the open ones on every new stream (quadratic CPU), and
 # their buffers held ~30 MB that Python keeps after the burst (tests/bench, docs/benchmarks.md).
@@ -79,11 +69,11 @@ class Connection:
         self.self_name = ""
         self.logged_in = asyncio.Event()
         self._puppet: compat.PuppetService | None = None
-        self._seen: BoundedCache[str, None] = BoundedCache(SEEN_IDS_KEPT)
+        self._seen = RecentSet(SEEN_IDS_KEPT)
         self._sent_ids: BoundedCache[str, None] = BoundedCache(SENT_IDS_KEPT)
         self._dong: asyncio.Future[str] | None = None
         self._stopping = asyncio.Event()
-        self._loading = asyncio.Semaphore(MESSAGES_LOADED_AT_ONCE)
+        self._incoming = LoadingQueue(MESSAGES_LOADED_AT_ONCE, self._load, self._handle)
         # wechaty modules imported by now have made loggers of their own: route them into ours.
         compat.route_wechaty_logging()
 
@@ -220,7 +210,7 @@ class Connection:
 
     def _listen_to(self, puppet: compat.PuppetService) -> None:
         # pyee runs coroutine listeners as tasks; python-wechaty's hint says plain callables.
-        puppet.on("message", self._on_message_event)  # type: ignore[arg-type]
+        puppet.on("message", self._on_message_event)
         puppet.on("login", self._on_login)  # type: ignore[arg-type]
         puppet.on("logout", self._on_logout)
         puppet.on("scan", self._on_scan)
@@ -276,45 +266,31 @@ class Connection:
         self.logged_in.clear()
         self._set_state(State.LOGGED_OUT, f"{getattr(payload, 'data', '') or 'by WeChat'}")
 
-    async def _on_message_event(self, payload: Any) -> None:
+    def _on_message_event(self, payload: Any) -> None:
         self._on_activity()
         message_id = str(payload.message_id)
         # Our own sends echo back; gateways replay messages after a reconnect.
-        if message_id in self._sent_ids or not self._seen.add(message_id, None):
+        if message_id in self._sent_ids or not self._seen.add(message_id):
             return
+        self._incoming.add(message_id)
+
+    async def _load(self, message_id: str) -> Any:
+        """The message's payload, or None: not ours to handle, or not to be had."""
         puppet = self._puppet
-        if puppet is None:
-            return
+        if puppet is None:  # the connection it came on has ended
+            self._incoming.clear()
+            return None
+        if message_id in self._sent_ids:  # an echo that came before its send's answer
+            return None
         try:
-            async with self._loading:
-                raw = await puppet.message_payload(message_id)
-        except (GRPCError, OSError, TimeoutError) as error:
+            raw = await puppet.message_payload(message_id)
+        except (GRPCError, OSError, TimeoutError, StreamTerminatedError) as error:
             log.warning("could not load message %s: %s", message_id, error)
-            return
-        if raw.from_id == self.self_id:
-            return
+            return None
+        return None if raw.from_id == self.self_id else raw
+
+    async def _handle(self, message_id: str, raw: Any) -> None:
         try:
-            await self.on_message(self._to_incoming(raw))
+            await self.on_message(to_incoming(raw, self.tz, self.self_id, self.self_name))
         except Exception as error:
             self.report_unexpected(f"message {message_id}", error)
-
-    def _to_incoming(self, raw: Any) -> Incoming:
-        stamp = float(raw.timestamp or time.time())
-        if stamp > 1e11:  # some gateways send milliseconds
-            stamp /= 1000
-        if not EARLIEST_STAMP <= stamp <= time.time() + 86_400:
-            stamp = time.time()  # year 146140482 made the message unreadable: now will do
-        mention_ids = tuple(raw.mention_ids)
-        mentions_bot = bool(self.self_id) and self.self_id in mention_ids
-        if not mentions_bot and self.self_name:
-            mentions_bot = f"@{self.self_name}" in raw.text
-        return Incoming(
-            message_id=str(raw.id),
-            talker_id=raw.from_id,
-            text=raw.text or "",
-            kind=_KINDS.get(raw.type, MessageKind.OTHER),
-            time=datetime.fromtimestamp(stamp, self.tz),
-            room_id=raw.room_id or None,
-            mention_ids=mention_ids,
-            mentions_bot=mentions_bot,
-        )

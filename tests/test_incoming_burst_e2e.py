@@ -1,0 +1,52 @@
+"""A burst of messages is loaded a few at a time, in the order said, and every one answered;
+the messages waiting for their turn are ids in a queue, not a task each (a task is ~2 KB: a
+burst of 2,000 left megabytes of RSS behind, docs/benchmarks.md)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from bot.simulator import Simulator
+from bot.wechat.connection import MESSAGES_LOADED_AT_ONCE
+from tests.conftest import RunningBot, settings_for
+
+BURST = 200
+MEMBER = "wxid_vp_001"
+
+
+async def test_a_burst_is_loaded_a_few_at_a_time_in_order_and_all_answered(
+    tmp_path: Path, simulator: Simulator, start_bot: Any
+) -> None:
+    running: RunningBot = await start_bot(settings_for(
+        simulator.endpoint, home=tmp_path,
+        sending={"member_replies_per_minute": 1_000, "all_member_replies_per_minute": 1_000}))
+    puppet = running.bot.connection._puppet
+    assert puppet is not None
+    real_load = puppet.message_payload
+    loaded: list[str] = []
+    in_flight = [0]
+    most_in_flight = most_tasks = 0
+
+    async def watched_load(message_id: str) -> Any:
+        nonlocal most_in_flight, most_tasks
+        loaded.append(message_id)
+        in_flight[0] += 1
+        most_in_flight = max(most_in_flight, in_flight[0])
+        most_tasks = max(most_tasks, len(asyncio.all_tasks()))
+        try:
+            return await real_load(message_id)
+        finally:
+            in_flight[0] -= 1
+
+    puppet.message_payload = watched_load  # type: ignore[method-assign]
+    tasks_before = len(asyncio.all_tasks())
+    said = [await simulator.say(MEMBER, f"电话？{n}") for n in range(BURST)]  # privately
+    answers = [await simulator.wait_for_sent(timeout=15) for _ in range(BURST)]
+
+    assert {answer.text for answer in answers} == {"电话/传真：0351-8224667"}
+    assert loaded == said  # each once, in the order said
+    assert most_in_flight == MESSAGES_LOADED_AT_ONCE
+    # The loaders and the handlers under way, never a task for each of the 200 waiting.
+    assert most_tasks <= tasks_before + 2 * MESSAGES_LOADED_AT_ONCE + 8
