@@ -11,9 +11,14 @@
    (tests/bench/flood.py).
 
     python -m tests.bench [--wait-quiet SECONDS]
+    python -m tests.bench --only burst|memory|flood [--profile FILE]
 
 --wait-quiet waits (up to SECONDS) for the machine's 1-minute load average to fall below 0.5
 before starting: other work on a 2-core machine changes every figure. The page states the load.
+--only runs one part and prints its figures without writing the page: `burst` the chamber bot's
+FAQ burst through the official gateway, `memory` that and its two 100,000-message runs, `flood`
+the #发布 flood. --profile FILE (with burst or memory) runs that chamber bot under cProfile
+(`python -m pstats FILE`); its figures then include the profiler's own cost.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import asyncio
 import os
 import tempfile
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -86,8 +92,38 @@ async def main(wait_quiet: float) -> None:
     print(f"wrote {report.DOC.relative_to(REPO)} and {report.CHART.relative_to(REPO)}")
 
 
+async def one_part(part: str, profile: Path | None) -> None:
+    """One part of the benchmark, printed only: for measuring a change before and after."""
+    if part == "flood":
+        await flood.figures(TOKEN, print)
+        return
+    workdir = Path(tempfile.mkdtemp(prefix="bench-"))
+    kind = bot_kinds(bench_config(workdir / "faq", faq_groups=True))["chamber"]
+    if profile is not None:
+        kind = replace(kind, argv=[kind.argv[0], "-m", "cProfile", "-o", str(profile.resolve()),
+                                   *kind.argv[1:]])
+    print(f"{os.cpu_count()} cores; load average before: {report.load_average()}")
+    official = OfficialSide(TOKEN)
+    await official.start()
+    try:
+        await measure(kind, official, TOKEN, print, memory=part == "memory")
+        if part == "memory":
+            await memory_in_one_group(kind, official, TOKEN, print)
+    finally:
+        await official.stop()
+    print(f"load average after: {report.load_average()}")
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="python -m tests.bench")
     parser.add_argument("--wait-quiet", type=float, default=0.0, metavar="SECONDS",
                         help="first wait up to SECONDS for a 1-minute load average below 0.5")
-    asyncio.run(main(parser.parse_args().wait_quiet))
+    parser.add_argument("--only", choices=("burst", "memory", "flood"),
+                        help="run one part, print it, leave docs/ alone")
+    parser.add_argument("--profile", type=Path, metavar="FILE",
+                        help="with --only burst or memory: cProfile the chamber bot into FILE")
+    arguments = parser.parse_args()
+    if arguments.only is None:
+        asyncio.run(main(arguments.wait_quiet))
+    else:
+        asyncio.run(one_part(arguments.only, arguments.profile))

@@ -170,8 +170,8 @@ class RunningBot:
         return [self.askers.question() for _ in range(count)]
 
 
-async def measure(kind: BotKind, side: Side, token: str, report: Callable[[str], None]
-                  ) -> Figures:
+async def measure(kind: BotKind, side: Side, token: str, report: Callable[[str], None],
+                  memory: bool = True) -> Figures:
     bot = RunningBot(kind, side, token)
     unsubscribe = side.subscribe(bot.replies.on_reply)
     figures: Figures = {}
@@ -205,7 +205,7 @@ async def measure(kind: BotKind, side: Side, token: str, report: Callable[[str],
                f"{figures['paced_p99']:5.1f} ms   CPU per answer: bot {figures['cpu_ms']:.2f} ms"
                f"{gateway_cpu}   RSS {figures['rss_start']:.0f} -> "
                f"{figures['rss_after_burst']:.0f} MB")
-        if kind.chamber:
+        if kind.chamber and memory:
             figures.update(await memory_run(bot, report))
     finally:
         unsubscribe()
