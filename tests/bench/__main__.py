@@ -9,6 +9,7 @@
    post files; congratulations (tests/bench/congrats.py): 5,000 from 500 members in 10 s.
 3. The secretary's #发布 during a member's 1,000-message flood, shipped pacing
    (tests/bench/flood.py).
+4. The web console's pages with 1,000 posts (tests/bench/web_pages.py).
 
     python -m tests.bench [--wait-quiet SECONDS]
     python -m tests.bench --only burst|memory|flood [--profile FILE]
@@ -32,7 +33,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tests.bench import congrats, flood, posts, report
+from tests.bench import congrats, flood, posts, report, web_pages
 from tests.bench.burst import Figures, bot_kinds, measure, memory_in_one_group
 from tests.bench.common import PRESIDENTS, REPO, bench_config
 from tests.bench.sides import OfficialSide, SimulatorSide
@@ -86,9 +87,13 @@ async def main(wait_quiet: float) -> None:
         await simulator.stop()
 
     flood_figures = await flood.figures(TOKEN, say)
+    console = await web_pages.measure()
+    for line in web_pages.report(console):
+        say(line)
     load_after = report.load_average()
     say(f"load average after: {load_after}")
-    report.write(results, flood_figures, lines, (load_before, load_after), started)
+    report.write(results, flood_figures, lines, (load_before, load_after), started,
+                 web_pages.markdown(console))
     print(f"wrote {report.DOC.relative_to(REPO)} and {report.CHART.relative_to(REPO)}")
 
 

@@ -102,7 +102,7 @@ def targets_table(results: Results, flood: dict[str, float]) -> list[str]:
 
 
 def write(results: Results, flood: dict[str, float], lines: list[str],
-          load: tuple[str, str], started: datetime) -> None:
+          load: tuple[str, str], started: datetime, console: list[str] | None = None) -> None:
     about = machine()
     notes = ""
     if DOC.exists() and NOTES_MARK in DOC.read_text(encoding="utf-8"):
@@ -144,6 +144,7 @@ def write(results: Results, flood: dict[str, float], lines: list[str],
         + "; ".join(f"{NAMES[k]} {v}" for k, v in ISSUE.items())
         + "; the gateway 1.4 ms CPU per answer.",
         "",
+        *(console or []),
         "## Everything the run printed",
         "",
         "```",
