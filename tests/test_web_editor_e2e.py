@@ -132,8 +132,7 @@ async def test_an_admin_creates_a_post_and_schedules_it_for_tomorrow(
     assert 'title = "迎新年联谊会通知"' in saved and "mention_all = true" in saved
     assert saved.rstrip().endswith("12月28日晚举行迎新年联谊会。")
     assert running.bot.desk.next_run("gala") == tomorrow_nine  # the scheduler has it already
-    assert "已新建" in page.text and "已定时" in page.text
-    assert day_and_time(tomorrow_nine) in page.text
+    assert f"已新建，请看“群里将看到”的预览。已定时，下次发送：{day_and_time(tomorrow_nine)}。" in page.text
     entry = running.bot.store.history("gala")[0]
     assert (entry.actor_id, entry.action, entry.source) == (ADMIN, "create", WEB)
     assert entry.detail == f"迎新年联谊会通知，定时 {tomorrow_nine:%Y-%m-%d} 09:00"

@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from bot.core.chinese_time import day_and_time
 from bot.core.errors import UserError
 from bot.core.router import Role
 from bot.posts.editing import PostFields
@@ -36,7 +37,7 @@ from bot.web.pages.posts import group_names
 from bot.web.preview import Preview, preview_of, typed_post
 
 # After a save the page says what happened (only these words: nothing from the URL is shown).
-DONE = {"saved": "已保存。", "created": "已新建。请看“群里将看到”的预览；要发到群里点“立即发布”，或在编辑里定时。",
+DONE = {"saved": "已保存。", "created": "已新建，请看“群里将看到”的预览。",
         "unchanged": "没有改动，文件未重写。"}
 CHANGED_MEANWHILE = ("这条公告在你打开这一页之后被改过（在微信里、由另一位管理员或直接改文件），"
                      "为免覆盖，这次没有保存。上面是最新的设置，你填写的内容还在下面；"
@@ -57,8 +58,17 @@ class PostPages:
         post = self._post(request)
         if isinstance(post, Response):
             return post
-        done = DONE.get(request.query_params.get("done", ""), "")
+        done = self._done(request.query_params.get("done", ""), post)
         return await self._page(request, viewer, post, PostFields.of(post), done=done)
+
+    def _done(self, what: str, post: Post) -> str:
+        """What the save did, and where the post stands now: scheduled, or the next step."""
+        if what not in ("saved", "created"):
+            return DONE.get(what, "")
+        next_run = self.web.desk.next_run(post.id)
+        if next_run is not None:
+            return f"{DONE[what]}已定时，下次发送：{day_and_time(next_run)}。"
+        return DONE[what] + "未定时：要发到群里点“立即发布”，或在“定时”里填上时间后保存。"
 
     async def new(self, request: Request) -> Response:
         viewer = self.web.viewer(request, Role.ADMIN)
