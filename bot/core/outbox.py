@@ -58,7 +58,7 @@ class Outcome(enum.Enum):
     DROPPED = "not sent: too late"  # a reply that waited longer than it was worth
 
 
-@dataclass(order=True)
+@dataclass(order=True, slots=True)  # up to thousands queued in a burst
 class Queued:
     priority: Priority
     seq: int

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 from grpclib.const import Status
 from grpclib.exceptions import GRPCError, StreamTerminatedError
 
-from bot.core.cache import BoundedCache, RecentSet
+from bot.core.cache import RecentSet
 from bot.core.config import GatewaySettings
 from bot.core.errors import NotSent, ReportUnexpected
 from bot.core.messages import Incoming, State
@@ -70,7 +70,7 @@ class Connection:
         self.logged_in = asyncio.Event()
         self._puppet: compat.PuppetService | None = None
         self._seen = RecentSet(SEEN_IDS_KEPT)
-        self._sent_ids: BoundedCache[str, None] = BoundedCache(SENT_IDS_KEPT)
+        self._sent_ids = RecentSet(SENT_IDS_KEPT)
         self._dong: asyncio.Future[str] | None = None
         self._stopping = asyncio.Event()
         self._incoming = LoadingQueue(MESSAGES_LOADED_AT_ONCE, self._load, self._handle)
@@ -86,7 +86,7 @@ class Connection:
     def remember_sent(self, message_id: str) -> None:
         """A message we sent: its echo from the gateway is ours, not a member's."""
         if message_id:
-            self._sent_ids.put(message_id, None)
+            self._sent_ids.add(message_id)
 
     # --- lifecycle ------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -93,11 +94,13 @@ def to_incoming(raw: Any, tz: ZoneInfo, self_id: str, self_name: str) -> Incomin
         mentions_bot = f"@{self_name}" in raw.text
     return Incoming(
         message_id=str(raw.id),
-        talker_id=raw.from_id,
+        # One string per member and group, however many messages: the limits, the names
+        # cache and the pacing keep them for a while (thousands of members in the benchmark).
+        talker_id=sys.intern(raw.from_id),
         text=raw.text or "",
         kind=_KINDS.get(raw.type, MessageKind.OTHER),
         time=datetime.fromtimestamp(stamp, tz),
-        room_id=raw.room_id or None,
+        room_id=sys.intern(raw.room_id) if raw.room_id else None,
         mention_ids=mention_ids,
         mentions_bot=mentions_bot,
     )
