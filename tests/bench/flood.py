@@ -85,6 +85,7 @@ async def figures(token: str, report: Callable[[str], None]) -> dict[str, float]
            f"{FLOOD:,}-message #帮助 flood median {result['flood_median']:.2f} s (max "
            f"{result['flood_max']:.2f} s; target < 5 s)")
     for delay, answers in flooded:
-        report(f"  flood run: the post {delay:.2f} s after #发布; before it the flooder's "
-               f"answers at {', '.join(f'{at:+.2f}' for at in answers) or 'none'} s")
+        times = ", ".join(f"{at:+.2f} s" for at in answers) or "none"
+        report(f"  flood run: the post {delay:.2f} s after #发布; the flooder's answers before "
+               f"it: {times}")
     return result
