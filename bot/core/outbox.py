@@ -17,66 +17,29 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import enum
 import itertools
 import logging
 import random
 import sqlite3
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from collections.abc import Callable
+from typing import Any
 
 from bot.core.config import SendingSettings
 from bot.core.errors import MaybeSent, NotSent
-from bot.core.messages import Outgoing, Priority
+from bot.core.messages import Outgoing
+from bot.core.outbox_items import Failure, FailureListener, Outcome, Queued, Transport
 from bot.core.pacing import Pacing
 from bot.core.part_ledger import PartLedger
 from bot.core.retry import backoff
 from bot.core.store import Store
 
+__all__ = ["Failure", "FailureListener", "Outbox", "Outcome", "Queued", "Transport"]
+
 log = logging.getLogger(__name__)
 
 UNLIMITED_IN_FLIGHT = 64  # with the rate limit off (benchmarks), sends overlap
-
-
-class Transport(Protocol):
-    """The WeChat side (bot/wechat): raises NotSent or MaybeSent when a send fails."""
-
-    logged_in: asyncio.Event
-
-    async def deliver(self, message: Outgoing) -> str: ...
-
-
-class Outcome(enum.Enum):
-    SENT = "sent"
-    ALREADY_SENT = "already in the ledger"
-    NOT_SENT = "not sent"
-    UNKNOWN = "outcome unknown"
-    STOPPED = "not sent: the bot stopped"  # a post part stays pending in the ledger
-    DROPPED = "not sent: too late"  # a reply that waited longer than it was worth
-
-
-@dataclass(order=True, slots=True)  # up to thousands queued in a burst
-class Queued:
-    priority: Priority
-    seq: int
-    message: Outgoing = field(compare=False)
-    outcome: asyncio.Future[Outcome] = field(compare=False)
-    queued_at: float = field(compare=False)
-
-
-@dataclass(frozen=True)
-class Failure:
-    message: Outgoing
-    outcome: Outcome
-    error: str  # with the exception's type, for the log
-    reason: str  # the exception's own words, for people
-    at: float
-
-
-FailureListener = Callable[[Failure], Awaitable[None]]
 
 
 class Outbox:
