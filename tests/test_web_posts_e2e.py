@@ -51,3 +51,16 @@ async def test_search_and_pages_of_a_hundred(
         assert "迎新年联谊会通知" in found and "第1号公告" not in found
         none = (await client.get("/", params={"q": "不存在的词"})).text
         assert "没有找到含“不存在的词”的公告" in none
+
+
+async def test_an_address_naming_no_post_is_a_404_page_with_the_closest_id(
+    tmp_path: Path, simulator: Simulator, start_bot: Any
+) -> None:
+    write_post(tmp_path, "gala", 'title = "迎新年联谊会通知"', "正文。")
+    running: RunningBot = await start_bot(settings_for(simulator.endpoint, home=tmp_path))
+    async with signed_in(running, simulator, "wxid_admin_wang") as client:
+        for address in ("/posts/gaal", "/posts/gaal/publish", "/posts/gaal/delete",
+                        "/posts/gaal/reviewed", "/congrats/gaal/thank"):
+            page = await client.get(address)
+            assert page.status_code == 404, address
+            assert "没有编号为“gaal”的公告" in page.text and "gala" in page.text, address

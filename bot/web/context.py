@@ -23,12 +23,13 @@ from starlette.templating import Jinja2Templates
 from bot.congrats.service import Congratulations
 from bot.core.chinese_time import day_and_time, minute
 from bot.core.config import Settings
-from bot.core.errors import MaybeSent, NotSent
+from bot.core.errors import MaybeSent, NotSent, UserError
 from bot.core.messages import People
 from bot.core.router import Role, role_of
 from bot.core.store import WEB
 from bot.ops.status import StatusBoard
 from bot.posts.desk import PostDesk
+from bot.posts.files import Post
 from bot.web.logins import LoginLinks, Session, Sessions
 
 COOKIE = "chamber_console"
@@ -44,6 +45,14 @@ class NotSignedIn(Exception):
 
 class Forbidden(Exception):
     """Signed in, but this needs a higher role (or the form's CSRF token is missing)."""
+
+    def __init__(self, sentence: str) -> None:
+        super().__init__(sentence)
+        self.sentence = sentence
+
+
+class NotFound(Exception):
+    """The address names no such post (or tally): a 404 page with the service's sentence."""
 
     def __init__(self, sentence: str) -> None:
         super().__init__(sentence)
@@ -95,6 +104,14 @@ class Web:
     def login_url(self, user_id: str) -> str:
         """A new one-time sign-in link for a secretary or admin (#后台)."""
         return f"{self.public_url}/login/{self.links.issue(user_id)}"
+
+    def post(self, request: Request) -> Post:
+        """The post the address names ({ref}: its id or its number in the list); NotFound
+        with the desk's sentence (the closest ids) otherwise."""
+        try:
+            return self.desk.get(request.path_params["ref"])
+        except UserError as error:
+            raise NotFound(str(error)) from None
 
     def role_of(self, user_id: str) -> Role:
         return role_of(user_id, self.settings.roles)

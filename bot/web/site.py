@@ -14,7 +14,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot.web.context import COOKIE, Forbidden, NotSignedIn, Web
+from bot.web.context import COOKIE, Forbidden, NotFound, NotSignedIn, Web
 from bot.web.logins import SESSION_SECONDS
 from bot.web.pages import MENU, page_routes
 
@@ -109,13 +109,15 @@ def build_site(web: Web) -> Starlette:
             viewer = None
         return web.page(request, "message.html", viewer, status_code=403, sentence=sentence)
 
-    async def not_found(request: Request, _error: Exception) -> Response:
+    async def not_found(request: Request, error: Exception) -> Response:
+        """An unknown address, or a post (tally) a page looked for and did not find."""
         try:
             viewer = web.viewer(request)
         except (NotSignedIn, Forbidden):
             viewer = None
-        return web.page(request, "message.html", viewer, status_code=404,
-                        sentence="找不到这个页面，链接可能写错了或公告已被删除。")
+        sentence = (error.sentence if isinstance(error, NotFound)
+                    else "找不到这个页面，链接可能写错了或公告已被删除。")
+        return web.page(request, "message.html", viewer, status_code=404, sentence=sentence)
 
     routes = [
         Route("/login/{token}", login_page),
@@ -126,4 +128,4 @@ def build_site(web: Web) -> Starlette:
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     return Starlette(routes=routes, middleware=[Middleware(Guard)], exception_handlers={
-        NotSignedIn: not_signed_in, Forbidden: forbidden, 404: not_found})
+        NotSignedIn: not_signed_in, Forbidden: forbidden, NotFound: not_found, 404: not_found})

@@ -100,13 +100,6 @@ def routes(web: Web) -> list[BaseRoute]:
                         again=action == AGAIN,
                         token=confirmations.issue(viewer.user_id, action, post.id))
 
-    def post_of(request: Request) -> Post:
-        return desk.get(request.path_params["ref"])
-
-    def not_found(request: Request, viewer: Viewer, error: UserError) -> Response:
-        return result(request, viewer, Done(str(error), False, request.path_params["ref"],
-                                            gone=True), status_code=404)
-
     def refused(request: Request, viewer: Viewer, post: Post, error: UserError) -> Response:
         return result(request, viewer, Done(str(error), False, post.id))
 
@@ -133,10 +126,7 @@ def routes(web: Web) -> list[BaseRoute]:
 
     async def publish_page(request: Request) -> Response:
         viewer = web.viewer(request)
-        try:
-            post = post_of(request)
-        except UserError as error:
-            return not_found(request, viewer, error)
+        post = web.post(request)
         try:
             if post.meta.review:
                 raise UserError(f"“{post.title}”还有 {len(post.meta.review)} 处待核对，暂不能发布："
@@ -179,10 +169,7 @@ def routes(web: Web) -> list[BaseRoute]:
 
     async def set_paused(request: Request, paused: bool) -> Response:
         viewer, _form = await web.changer(request, A)
-        try:
-            post = post_of(request)
-        except UserError as error:
-            return not_found(request, viewer, error)
+        post = web.post(request)
         try:
             post = desk.set_paused(viewer.user_id, post.id, paused)
         except UserError as error:
@@ -201,10 +188,7 @@ def routes(web: Web) -> list[BaseRoute]:
 
     async def reviewed_page(request: Request) -> Response:
         viewer = web.viewer(request, A)
-        try:
-            post = post_of(request)
-        except UserError as error:
-            return not_found(request, viewer, error)
+        post = web.post(request)
         if not post.meta.review:
             return refused(request, viewer, post, UserError(
                 f"“{post.title}”没有待核对的地方，可以直接发布或定时。"))
@@ -225,10 +209,7 @@ def routes(web: Web) -> list[BaseRoute]:
 
     async def delete_page(request: Request) -> Response:
         viewer = web.viewer(request, A)
-        try:
-            post = post_of(request)
-        except UserError as error:
-            return not_found(request, viewer, error)
+        post = web.post(request)
         return confirm(request, viewer, post, DELETE, "删除公告",
                        f"确定要删除“{post.title}”（{post.id}）吗？它现在{desk.status(post)}；"
                        "删除后不会再发送。删除的公告在回收站里，可以还原。", "确认删除",

@@ -22,7 +22,7 @@ from bot.web.congrats_view import (
     csv_bytes,
     timeline_bars,
 )
-from bot.web.context import Viewer, Web
+from bot.web.context import NotFound, Web
 
 
 def routes(web: Web) -> list[BaseRoute]:
@@ -36,8 +36,12 @@ def routes(web: Web) -> list[BaseRoute]:
     def thanked(post_id: str) -> bool:
         return bool(web.desk.store.ledger(post_id=post_id + THANKS_SUFFIX))
 
-    def not_found(request: Request, viewer: Viewer, error: UserError) -> Response:
-        return web.page(request, "message.html", viewer, status_code=404, sentence=str(error))
+    def tally_of(post_id: str) -> Tally:
+        """The post's tally, as #祝贺统计 has it; NotFound (a 404 page) with its sentence."""
+        try:
+            return congratulations.tally(post_id)
+        except UserError as error:
+            raise NotFound(str(error)) from None
 
     async def post_list(request: Request) -> Response:
         viewer = web.viewer(request)
@@ -56,10 +60,7 @@ def routes(web: Web) -> list[BaseRoute]:
     async def post_page(request: Request, notice: str = "", notice_kind: str = "ok"
                         ) -> Response:
         viewer = web.viewer(request)
-        try:
-            found = congratulations.tally(request.path_params["post_id"])
-        except UserError as error:
-            return not_found(request, viewer, error)
+        found = tally_of(request.path_params["post_id"])
         kinds = found.by_kind()
         return web.page(
             request, "congrats_post.html", viewer, found=found, kinds=kinds,
@@ -71,21 +72,15 @@ def routes(web: Web) -> list[BaseRoute]:
             notice=notice, notice_kind=notice_kind)
 
     async def csv_file(request: Request) -> Response:
-        viewer = web.viewer(request)
-        try:
-            found = congratulations.tally(request.path_params["post_id"])
-        except UserError as error:
-            return not_found(request, viewer, error)
+        web.viewer(request)
+        found = tally_of(request.path_params["post_id"])
         return Response(csv_bytes(found, web.tz), media_type="text/csv; charset=utf-8",
                         headers=attachment(f"祝贺统计-{found.post_id}.csv",
                                            f"congrats-{found.post_id}.csv"))
 
     async def card_file(request: Request) -> Response:
         viewer = web.viewer(request)
-        try:
-            found = congratulations.tally(request.path_params["post_id"])
-        except UserError as error:
-            return not_found(request, viewer, error)
+        found = tally_of(request.path_params["post_id"])
         try:
             picture = await asyncio.to_thread(card_bytes, found, web.tz)
         except FontMissing:
@@ -101,9 +96,9 @@ def routes(web: Web) -> list[BaseRoute]:
         viewer = web.viewer(request)
         try:
             post = web.desk.get(request.path_params["post_id"])
-            found = congratulations.tally(post.id)
         except UserError as error:
-            return not_found(request, viewer, error)
+            raise NotFound(str(error)) from None
+        found = tally_of(post.id)
         groups = [topics.get(c.group_id, c.group_id) for c in records.collections(post.id)]
         return web.page(request, "congrats_thank.html", viewer, found=found,
                         text=thanks_text(found) if found.records else "",

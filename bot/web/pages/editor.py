@@ -55,9 +55,7 @@ class PostPages:
 
     async def show(self, request: Request) -> Response:
         viewer = self.web.viewer(request)
-        post = self._post(request)
-        if isinstance(post, Response):
-            return post
+        post = self.web.post(request)
         done = self._done(request.query_params.get("done", ""), post)
         return await self._page(request, viewer, post, PostFields.of(post), done=done)
 
@@ -77,9 +75,7 @@ class PostPages:
     async def picture(self, request: Request) -> Response:
         """A picture of the post, only by a name in its list and through image_path()."""
         self.web.viewer(request)
-        post, name = self._post(request), request.path_params["name"]
-        if isinstance(post, Response):
-            return post
+        post, name = self.web.post(request), request.path_params["name"]
         try:
             path = image_path(post.path.parent, name) if name in post.meta.images else None
         except ValueError:
@@ -95,9 +91,7 @@ class PostPages:
         viewer, form = await self._admin_form(request)
         fields, drawn_from = fields_from(form), str(form.get("version") or "")
         uploads = await uploads_from(form)
-        post = self._post(request)  # after the last await: nothing changes it from here on
-        if isinstance(post, Response):
-            return post
+        post = self.web.post(request)  # after the last await: nothing changes it from here on
         if drawn_from != file_version(post):
             return await self._page(request, viewer, post, fields, problem=CHANGED_MEANWHILE)
         try:
@@ -141,14 +135,6 @@ class PostPages:
 
     async def _admin_form(self, request: Request) -> tuple[Viewer, FormData]:
         return await self.web.changer(request, Role.ADMIN)
-
-    def _post(self, request: Request) -> Post | Response:
-        try:
-            return self.web.desk.get(request.path_params["ref"])
-        except UserError as error:
-            viewer = self.web.viewer(request)
-            return self.web.page(request, "message.html", viewer, status_code=404,
-                                 sentence=str(error))
 
     async def _preview(self, post: Post | None, fields: PostFields) -> Preview:
         if post is None:  # a new post has no file yet, nor pictures to show
