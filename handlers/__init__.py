@@ -53,7 +53,7 @@ class Services:
 
 def build_routes(services: Services) -> list[Route[Any]]:
     settings, replies = services.settings, services.replies
-    group_names = {group.id: group.topic for group in settings.groups if group.id and group.topic}
+    group_names = settings.group_names
     drafting = DraftingCommands(services.desk, replies)
     book = CommandBook(
         [

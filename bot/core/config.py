@@ -266,6 +266,11 @@ class Settings(Section):
     base_dir: Path = Path(".")
 
     @property
+    def group_names(self) -> dict[str, str]:
+        """Group id -> topic, of the groups configured with both: what people read."""
+        return {group.id: group.topic for group in self.groups if group.id and group.topic}
+
+    @property
     def uses_simulator(self) -> bool:
         return not self.gateway.endpoint
 

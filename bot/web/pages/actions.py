@@ -71,7 +71,7 @@ def routes(web: Web) -> list[BaseRoute]:
     confirmations: Confirmations[Done] = Confirmations()
 
     def group_names(group_ids: list[str]) -> str:
-        topics = {group.id: group.topic for group in web.settings.groups if group.id}
+        topics = web.settings.group_names
         return "、".join(topics.get(group_id) or group_id for group_id in group_ids)
 
     def sent_today(post: Post) -> datetime | None:

@@ -28,7 +28,7 @@ from bot.web.context import NotFound, Web
 def routes(web: Web) -> list[BaseRoute]:
     congratulations = web.congratulations
     records = congratulations.records
-    topics = {group.id: group.topic for group in web.settings.groups if group.id and group.topic}
+    topics = web.settings.group_names
 
     def at(moment: float) -> datetime:
         return datetime.fromtimestamp(moment, web.tz)

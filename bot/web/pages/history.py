@@ -51,8 +51,7 @@ def earlier_than(request: Request) -> float:
 class HistoryLines:
     def __init__(self, web: Web) -> None:
         self.web = web
-        self.group_names = {group.id: group.topic for group in web.settings.groups
-                            if group.id and group.topic}
+        self.group_names = web.settings.group_names
 
     def records(self, post_id: str | None, before: float
                 ) -> list[tuple[float, AuditEntry | RunSummary]]:

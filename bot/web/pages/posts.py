@@ -39,7 +39,7 @@ class PostRow:
 
 def group_names(web: Web, post: Post) -> str:
     """The post's target groups by name; 全部群 when it names none."""
-    topics = {group.id: group.topic for group in web.settings.groups if group.id}
+    topics = web.settings.group_names
     return "、".join(topics.get(name) or name for name in post.meta.groups) or "全部群"
 
 
