@@ -29,13 +29,20 @@ async def test_a_burst_is_loaded_a_few_at_a_time_in_order_and_all_answered(
     in_flight = [0]
     most_in_flight = most_tasks = 0
 
+    limit_reached = asyncio.Event()
+
     async def watched_load(message_id: str) -> Any:
         nonlocal most_in_flight, most_tasks
         loaded.append(message_id)
         in_flight[0] += 1
         most_in_flight = max(most_in_flight, in_flight[0])
         most_tasks = max(most_tasks, len(asyncio.all_tasks()))
+        if in_flight[0] == MESSAGES_LOADED_AT_ONCE:
+            limit_reached.set()
         try:
+            # The first loads wait until as many run as may: faster than the messages come,
+            # they would never reach the limit, and the test would not show it holds.
+            await limit_reached.wait()
             return await real_load(message_id)
         finally:
             in_flight[0] -= 1
@@ -46,7 +53,10 @@ async def test_a_burst_is_loaded_a_few_at_a_time_in_order_and_all_answered(
     answers = [await simulator.wait_for_sent(timeout=15) for _ in range(BURST)]
 
     assert {answer.text for answer in answers} == {"电话/传真：0351-8224667"}
-    assert loaded == said  # each once, in the order said
+    # Each once, in the order said. The echoes of the bot's answers come as message events
+    # too, sometimes before their send is answered: those are loaded, found the bot's own, and
+    # dropped (none was answered, above).
+    assert [message_id for message_id in loaded if message_id in said] == said
     assert most_in_flight == MESSAGES_LOADED_AT_ONCE
     # The loaders and the handlers under way, never a task for each of the 200 waiting.
     assert most_tasks <= tasks_before + 2 * MESSAGES_LOADED_AT_ONCE + 8

@@ -6,6 +6,7 @@ Where it can, a test also shows the unpatched behaviour, so it would fail withou
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import socket
@@ -13,17 +14,22 @@ import subprocess
 import sys
 import telnetlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+import betterproto
 import pytest
 from grpclib.client import Channel
-from grpclib.exceptions import GRPCError
+from grpclib.const import Status
+from grpclib.exceptions import GRPCError, StreamTerminatedError
+from hypothesis import given
+from hypothesis import strategies as st
 from wechaty_grpc.wechaty import puppet as pb
 
 from bot.simulator import Simulator, World
-from bot.wechat import compat
-from bot.wechat.coalesce import CoalescingTransport
+from bot.wechat import compat, replies
+from bot.wechat.core_channel import CoreChannel
+from bot.wechat.replies import decode
 from tests.conftest import BOT_ID, PRESIDENTS, TOKEN, RunningBot
 
 POSTCODE_ANSWER = "邮政编码：030006"
@@ -177,17 +183,6 @@ async def test_replayed_message_ids_are_answered_once(
     assert running_bot.bot.connection._seen.capacity <= 20_000
 
 
-async def test_fix8_http2_closed_stream_record_is_bounded(simulator: Simulator) -> None:
-    puppet = await connected_puppet(simulator)
-    try:
-        for _ in range(4_500):  # each RPC is one HTTP/2 stream
-            await puppet.puppet_stub.version()
-        h2_connection = puppet.channel._protocol.connection._connection
-        assert len(h2_connection._closed_streams) == 4_096  # h2's own limit was 65,536
-    finally:
-        await puppet.stop()
-
-
 def test_fix9_puppet_service_imports_without_telnetlib_as_on_python_313() -> None:
     """Python 3.13 removed telnetlib; hiding it shows the same on 3.11 and 3.12."""
     hidden = "import sys; sys.modules['telnetlib'] = None; "
@@ -214,59 +209,159 @@ def test_fix9_the_stand_in_is_there_exactly_where_telnetlib_is_gone() -> None:
     assert (telnetlib.Telnet is compat.TelnetStandIn) == (sys.version_info >= (3, 13))
 
 
-async def rpc_burst_writes(sim: Simulator) -> int:
-    """Socket writes while 20 RPCs (a HEADERS and a DATA frame each) run at once."""
-    puppet = await connected_puppet(sim)
+# --- fix 8: the transport; each failure keeps the meaning the outbox relies on ------------
+
+
+async def test_fix8_calls_are_carried_by_grpcio_not_by_grpclib(
+    simulator: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    grpclib_channels: list[object] = []
+    monkeypatch.setattr(Channel, "__init__", lambda self, *a, **k: grpclib_channels.append(a))
+    puppet = await connected_puppet(simulator)
     try:
-        socket_transport = puppet.channel._protocol.connection._transport
-        socket_transport = getattr(socket_transport, "_transport", socket_transport)
-        writes: list[int] = []
-        real_write = socket_transport.write
-
-        def counted(data: bytes) -> None:
-            writes.append(len(data))
-            real_write(data)
-
-        socket_transport.write = counted
-        replies = await asyncio.gather(*(puppet.puppet_stub.version() for _ in range(20)))
-        assert len(replies) == 20 and all(reply.version for reply in replies)
-        return len(writes)
+        replies = await asyncio.gather(*(puppet.contact_payload("wxid_vp_001") for _ in range(20)))
+        assert {reply.name for reply in replies} == {"朱会长"}
+        assert isinstance(puppet.channel, CoreChannel) and grpclib_channels == []
     finally:
         await puppet.stop()
 
 
-async def test_fix10_the_frames_of_one_loop_turn_go_out_in_one_write(
-    simulator: Simulator, monkeypatch: pytest.MonkeyPatch
+async def test_fix8_nothing_listening_means_surely_not_sent() -> None:
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))  # bound, not listening: the connection is refused
+        puppet = compat.new_puppet(f"127.0.0.1:{closed.getsockname()[1]}", TOKEN, 5.0)
+        puppet._init_puppet()
+        try:
+            with pytest.raises(ConnectionRefusedError):
+                await puppet.message_send_text(PRESIDENTS, "测试")
+        finally:
+            puppet.channel.close()
+
+
+async def test_fix8_a_connection_lost_mid_call_may_have_been_acted_on(
+    simulator: Simulator,
 ) -> None:
-    coalesced = await rpc_burst_writes(simulator)
-    monkeypatch.setattr(compat, "CoalescingChannel", Channel)  # grpclib as shipped
-    one_by_one = await rpc_burst_writes(simulator)
-    assert one_by_one >= 40  # a system call per frame
-    assert coalesced <= 4  # the 40 frames in one (and perhaps flow-control updates for replies)
+    puppet = await connected_puppet(simulator)
+    simulator.hang()
+    send = asyncio.create_task(puppet.message_send_text(PRESIDENTS, "测试"))
+    await simulator.requests.wait_for("MessageSendText", 1)  # in the gateway's hands
+    await simulator.stop()
+    with pytest.raises(StreamTerminatedError):
+        await send
+    puppet.channel.close()
 
 
-async def test_fix10_held_frames_go_out_before_a_close_and_in_order() -> None:
-    class Recording(asyncio.Transport):
-        def __init__(self) -> None:
-            super().__init__()
-            self.calls: list[object] = []
+async def test_fix8_closing_the_channel_ends_calls_as_a_lost_connection_not_a_cancel(
+    simulator: Simulator,
+) -> None:
+    puppet = await connected_puppet(simulator)
+    simulator.hang()
+    try:
+        send = asyncio.create_task(puppet.message_send_text(PRESIDENTS, "测试"))
+        await simulator.requests.wait_for("MessageSendText", 1)
+        puppet.channel.close()  # what the connection does when it gives a gateway up
+        with pytest.raises(StreamTerminatedError):
+            await send  # a CancelledError here would look like the sender's own cancel
+        assert not send.cancelled()
+        with pytest.raises(ConnectionRefusedError):  # nothing more leaves a closed channel
+            await puppet.message_send_text(PRESIDENTS, "测试")
+    finally:
+        simulator.resume()
 
-        def write(self, data: bytes | bytearray | memoryview) -> None:
-            self.calls.append(bytes(data))
 
-        def close(self) -> None:
-            self.calls.append("close")
+async def test_fix8_the_gateways_own_status_and_a_deadline_keep_their_meaning(
+    simulator: Simulator,
+) -> None:
+    stranger = compat.new_puppet(simulator.endpoint, "wrong-token", 5.0)
+    with pytest.raises(GRPCError) as rejected:
+        await compat.open_session(stranger)
+    assert rejected.value.status == Status.UNAUTHENTICATED
+    stranger.channel.close()
+    puppet = await connected_puppet(simulator, rpc_timeout=0.3)
+    simulator.hang()
+    try:
+        with pytest.raises(TimeoutError):
+            await puppet.message_send_text(PRESIDENTS, "测试")
+    finally:
+        simulator.resume()
+        await puppet.stop()
 
-    socket_transport = Recording()
-    transport = CoalescingTransport(socket_transport)
-    transport.write(b"GOAWAY")  # what grpclib writes before it closes
-    transport.write(b"")
-    transport.write(b"+RST")
-    transport.close()
-    assert socket_transport.calls == [b"GOAWAY+RST", "close"]
-    transport.write(b"late")  # a later turn: one write of its own, once this turn is over
-    turn_over = asyncio.get_running_loop().create_future()
-    asyncio.get_running_loop().call_soon(turn_over.set_result, None)
-    assert socket_transport.calls[-1] == "close"
-    await turn_over
-    assert socket_transport.calls[-1] == b"late"
+
+# --- fix 10: replies decoded as betterproto would, for every reply python-wechaty reads -----
+
+REPLY_TYPES = [*sorted(
+    (kind for name, kind in vars(pb).items() if name.endswith("Response")
+     and isinstance(kind, type) and issubclass(kind, betterproto.Message)),
+    key=lambda kind: kind.__name__,
+), compat.OptionalStringReply]
+PLAIN_VALUES: dict[str, st.SearchStrategy[Any]] = {
+    betterproto.TYPE_STRING: st.text(),
+    betterproto.TYPE_BYTES: st.binary(),
+    betterproto.TYPE_BOOL: st.booleans(),
+    betterproto.TYPE_ENUM: st.integers(0, 40),
+    betterproto.TYPE_INT32: st.integers(-(2**31), 2**31 - 1),
+    betterproto.TYPE_INT64: st.integers(-(2**63), 2**63 - 1),
+    betterproto.TYPE_UINT32: st.integers(0, 2**32 - 1),
+    betterproto.TYPE_UINT64: st.integers(0, 2**64 - 1),
+}
+
+
+@st.composite
+def reply_bytes(draw: st.DrawFn, kind: type[betterproto.Message]) -> bytes:
+    """A reply of `kind` with some plain fields set, on the wire; sometimes with a field the
+    client does not know (a newer gateway's), or cut short."""
+    reply = kind()
+    for field in dataclasses.fields(kind):
+        meta = betterproto.FieldMetadata.get(field)
+        values = PLAIN_VALUES.get(meta.proto_type)
+        if values is None or meta.wraps or not draw(st.booleans()):
+            continue
+        repeated = isinstance(getattr(reply, field.name), list)
+        setattr(reply, field.name, draw(st.lists(values, max_size=3)) if repeated
+                else draw(values))
+    data = bytes(reply) + draw(st.sampled_from([b"", b"\xfa\x06\x03new"]))  # field 111
+    return data[:draw(st.integers(0, len(data)))] if draw(st.booleans()) else data
+
+
+def parsed(parse: Callable[[], betterproto.Message]) -> Any:
+    try:
+        return state(parse())
+    except Exception as error:  # both ways must fail alike
+        return type(error)
+
+
+def state(value: Any) -> Any:
+    """A message as comparable values (betterproto 1.x messages compare by identity)."""
+    if isinstance(value, betterproto.Message):
+        return {name: state(item) for name, item in vars(value).items()}
+    return [state(item) for item in value] if isinstance(value, list) else value
+
+
+@pytest.mark.parametrize("kind", REPLY_TYPES, ids=lambda kind: kind.__name__)
+@given(data=st.data())
+def test_fix10_replies_decode_as_betterproto_parses_them(
+    kind: type[betterproto.Message], data: st.DataObject
+) -> None:
+    wire = data.draw(reply_bytes(kind))
+    betterprotos = parsed(lambda: kind().parse(wire))
+    assert parsed(lambda: decode(kind, wire)) == betterprotos
+
+
+def test_fix10_the_replies_of_an_answer_take_the_fast_way() -> None:
+    for kind in (pb.EventResponse, pb.MessagePayloadResponse, pb.RoomMemberPayloadResponse,
+                 pb.ContactPayloadResponse):
+        decode(kind, b"")
+        assert replies._layouts[kind] is not None, kind.__name__
+
+
+# --- fix 11: pyee without trio ------------------------------------------------------------------
+
+
+def test_fix11_pyee_does_not_import_trio_even_where_it_is_installed() -> None:
+    pytest.importorskip("trio")  # the dev extra's selenium brings it
+    check = "import sys, {}; import wechaty_puppet_service; print('trio' in sys.modules)"
+    bare = subprocess.run([sys.executable, "-c", check.format("pyee")], capture_output=True,
+                          text=True, check=True)
+    fixed = subprocess.run([sys.executable, "-c", check.format("bot.wechat.compat")],
+                           capture_output=True, text=True, check=True)
+    assert (bare.stdout.split(), fixed.stdout.split()) == (["True"], ["False"])

@@ -22,19 +22,22 @@ named, says why, and has its own test in tests/test_wechaty_compat.py:
 7. logging: wechaty loggers install their own handlers, ignore the root logger and read an
    inverted WECHATY_LOG; they are routed into our logging at WARNING, and the line that
    prints the token in clear is not emitted.
-8. memory over months: every RPC is an HTTP/2 stream, and h2 remembers up to 65,536 closed
-   streams per connection (11 MB once full, measured, after some 30,000 answered messages);
-   4,096 is plenty to recognise late frames of a stream just closed.
+8. transport: grpclib speaks HTTP/2 in pure Python (h2, hpack), which cost the bot more CPU
+   per answer than the gateway spends, and h2 remembered 65,536 closed streams per connection
+   (11 MB after some 30,000 answers). python-wechaty's stubs are served by grpcio's C core
+   instead, its failures keeping grpclib's meaning (bot/wechat/core_channel.py).
 9. Python 3.13: puppet-service (and the dev extra's wechaty) import `telnetlib`, removed in 3.13,
    only to ask whether anything listens on host:port. Where it is gone, a stand-in module asks
    with a plain socket; the bot itself never asks (fix 5).
-10. socket writes: grpclib sends each HTTP/2 frame with a system call of its own (two per RPC);
-   the frames of one event-loop turn go out in one write (bot/wechat/coalesce.py).
+10. replies: betterproto builds each reply field by field through its own setattr, ~80 µs a
+   message; plain replies are decoded straight into the instance (bot/wechat/replies.py).
+11. memory: pyee 8 (puppet-service's event emitter) imports trio wherever it is installed (the
+   test tools bring it), 6 MB for a TrioEventEmitter nobody uses; its import is skipped.
 
 What we avoid rather than patch: the `Wechaty` class (its plugin manager starts an APScheduler
 with a job store in .wechaty/ and a web server on port 5000, reconnects with a hard-coded
 60 s sleep and crashes after longer outages, and keeps every message id forever). The bot
-drives `PuppetService`, python-wechaty's gRPC client, directly (see bot/gateway.py).
+drives `PuppetService`, python-wechaty's gRPC client, directly (bot/wechat/connection.py).
 """
 
 from __future__ import annotations
@@ -87,11 +90,13 @@ def _install_telnetlib_stand_in() -> None:
 
 _install_telnetlib_stand_in()
 
+# --- fix 11: pyee without trio (before anything imports pyee) --------------------------------
+# pyee's __init__ tries `from pyee._trio import TrioEventEmitter` and skips it on ImportError.
+sys.modules.setdefault("pyee._trio", None)  # type: ignore[arg-type]
+
 import wechaty_puppet_service.puppet as _service  # noqa: E402
-from grpclib.client import Channel  # noqa: E402
 from grpclib.const import Status  # noqa: E402
 from grpclib.exceptions import GRPCError  # noqa: E402
-from h2.connection import H2Connection  # noqa: E402
 from wechaty_grpc.wechaty import PuppetStub  # noqa: E402
 from wechaty_grpc.wechaty.puppet import MessageType  # noqa: E402
 from wechaty_puppet import FileBox, PuppetOptions  # noqa: E402
@@ -99,7 +104,7 @@ from wechaty_puppet.schemas.base import BaseDataClass  # noqa: E402
 from wechaty_puppet_service import PuppetService  # noqa: E402
 from wechaty_puppet_service.utils import extract_host_and_port  # noqa: E402
 
-from bot.wechat.coalesce import CoalescingChannel  # noqa: E402
+from bot.wechat.core_channel import CoreChannel  # noqa: E402
 from bot.wechat.event_check import decodable  # noqa: E402
 
 __all__ = [
@@ -232,7 +237,7 @@ class PuppetStubWithDeadlines(PuppetStub):  # type: ignore[misc]
             if (checked := decodable(response)) is not None:
                 yield checked
 
-    def __init__(self, channel: Channel, rpc_timeout: float) -> None:
+    def __init__(self, channel: CoreChannel, rpc_timeout: float) -> None:
         super().__init__(channel)
         self.rpc_timeout = rpc_timeout
 
@@ -247,11 +252,10 @@ class PuppetStubWithDeadlines(PuppetStub):  # type: ignore[misc]
 
 def _init_puppet_directly(self: PuppetService) -> None:
     host, port = extract_host_and_port(self.options.end_point)
-    self.channel = CoalescingChannel(host=host, port=port)  # fix 10
-    # The puppet-service protocol carries the token as the HTTP/2 :authority.
-    self.channel._authority = self.options.token
-    rpc_timeout = float(self.options.timeout or 10)
-    self._puppet_stub = PuppetStubWithDeadlines(self.channel, rpc_timeout)
+    # fix 8; the puppet-service protocol carries the token as the HTTP/2 :authority.
+    channel = CoreChannel(host, port, authority=self.options.token)
+    self.channel = channel  # type: ignore[assignment]  # grpclib's Channel, as python-wechaty sees it
+    self._puppet_stub = PuppetStubWithDeadlines(channel, float(self.options.timeout or 10))
 
 
 PuppetService._init_puppet = _init_puppet_directly  # type: ignore[method-assign]
@@ -291,11 +295,6 @@ def new_puppet(endpoint: str, token: str, rpc_timeout: float) -> PuppetService:
         return PuppetService(options)
     finally:
         constructor_log.setLevel(level)
-
-
-# --- fix 8: bounded HTTP/2 bookkeeping -------------------------------------------------------
-
-H2Connection.MAX_CLOSED_STREAMS = 4096
 
 
 # --- fix 7: logging -----------------------------------------------------------------------
