@@ -11,7 +11,7 @@ import gc
 import logging
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.congrats.detector import CongratulationDetector
 from bot.congrats.records import CongratulationRecords
@@ -31,12 +31,14 @@ from bot.posts.desk import PostDesk
 from bot.posts.library import PostLibrary
 from bot.posts.publisher import Publisher
 from bot.posts.scheduler import PostScheduler
-from bot.web.context import Web
-from bot.web.server import ConsoleServer
 from bot.wechat.actions import Actions
 from bot.wechat.connection import Connection
 from bot.wechat.login_qr import PNG_NAME as LOGIN_QR_PNG
 from handlers import Services, build_routes
+
+if TYPE_CHECKING:  # imported only where the console is on: 8 MB of Starlette, uvicorn, Jinja
+    from bot.web.context import Web
+    from bot.web.server import ConsoleServer
 
 log = logging.getLogger(__name__)
 # On SIGTERM the part being sent gets this long to finish, so the whole stop stays well within
@@ -91,6 +93,9 @@ class ChamberBot:
         self.web: Web | None = None
         self.console: ConsoleServer | None = None
         if settings.web.enabled:
+            from bot.web.context import Web
+            from bot.web.server import ConsoleServer
+
             self.web = Web(settings, self.desk, self.congratulations, self.status, self.wechat,
                            now)
             self.console = ConsoleServer(settings.web, self.web, self.alerts.notice)

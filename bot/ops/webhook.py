@@ -10,14 +10,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-import httpx
+# httpx's __init__ imports its command-line tool, which imports click and pygments wherever they
+# are installed (2 MB the bot never uses); without it httpx leaves `httpx.main` a stub.
+sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+import httpx  # noqa: E402
 
-from bot.core.config import AlertSettings
-from bot.core.retry import backoff
+from bot.core.config import AlertSettings  # noqa: E402
+from bot.core.retry import backoff  # noqa: E402
 
 log = logging.getLogger(__name__)
 
