@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
@@ -227,3 +229,13 @@ async def test_a_first_start_waiting_for_a_scan_is_an_alert_until_the_login(
         await stop(running)
     finally:
         await simulator.stop()
+
+
+def test_what_a_bot_does_not_use_is_not_loaded() -> None:
+    """Memory for months: the HTTP client comes with the first alert to post (a bot without a
+    webhook never loads it) and the web console only where it is enabled."""
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, bot.runner; "
+         "print(*(name in sys.modules for name in ('httpx', 'starlette', 'uvicorn', 'trio')))"],
+        capture_output=True, text=True, check=True)
+    assert loaded.stdout.split() == ["False", "False", "False", "False"]

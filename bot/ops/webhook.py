@@ -2,7 +2,8 @@
 
 Posting never blocks the bot: alerts are queued and one worker POSTs them in order (an alert
 before its recovery), with a timeout per attempt and retries with backoff. A webhook that
-stays down costs log lines, nothing else.
+stays down costs log lines, nothing else. The HTTP client (with its TLS context, about 8 MB)
+exists only while alerts are going out: they are rare, the bot runs for months.
 """
 
 from __future__ import annotations
@@ -13,15 +14,13 @@ import logging
 import sys
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-# httpx's __init__ imports its command-line tool, which imports click and pygments wherever they
-# are installed (2 MB the bot never uses); without it httpx leaves `httpx.main` a stub.
-sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
-import httpx  # noqa: E402
+from bot.core.config import AlertSettings
+from bot.core.retry import backoff
 
-from bot.core.config import AlertSettings  # noqa: E402
-from bot.core.retry import backoff  # noqa: E402
+if TYPE_CHECKING:  # imported when an alert first goes out (a bot without a webhook never does)
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -60,12 +59,21 @@ def wecom_error(response: httpx.Response) -> tuple[int, str]:
     return int(data.get("errcode") or 0), str(data.get("errmsg", ""))
 
 
+def _httpx() -> Any:
+    # httpx's __init__ imports its command-line tool, which imports click and pygments wherever
+    # they are installed (2 MB the bot never uses); without it httpx leaves `httpx.main` a stub.
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+    import httpx
+
+    return httpx
+
+
 class Webhook:
     def __init__(self, settings: AlertSettings, bot: str,
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.settings = settings
         self.bot = bot
-        self._client = httpx.AsyncClient(timeout=settings.timeout_seconds, transport=transport)
+        self._transport = transport
         self._queue: asyncio.Queue[Alert] = asyncio.Queue()
 
     def post(self, alert: Alert) -> None:
@@ -78,26 +86,31 @@ class Webhook:
     async def run(self) -> None:
         while True:
             alert = await self._queue.get()
-            try:
-                await self._deliver(alert)
-            except Exception:  # a bug here must not silence every later alert
-                log.exception("alert webhook: could not send %r", alert.message)
-            finally:
-                self._queue.task_done()
+            async with _httpx().AsyncClient(timeout=self.settings.timeout_seconds,
+                                            transport=self._transport) as client:
+                while True:  # until nothing is queued: then the client goes
+                    try:
+                        await self._deliver(client, alert)
+                    except Exception:  # a bug here must not silence every later alert
+                        log.exception("alert webhook: could not send %r", alert.message)
+                    finally:
+                        self._queue.task_done()
+                    if self._queue.empty():
+                        break
+                    alert = self._queue.get_nowait()
 
     async def close(self, timeout: float) -> None:
         """Give what is queued up to `timeout` seconds to go out, then let the rest go."""
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(timeout):
                 await self._queue.join()
-        await self._client.aclose()
 
-    async def _deliver(self, alert: Alert) -> None:
+    async def _deliver(self, client: httpx.AsyncClient, alert: Alert) -> None:
         payload = body(alert, self.settings.format, self.bot)
         attempts = self.settings.max_attempts
         delays = backoff(BACKOFF_SECONDS)
         for attempt, delay in zip(range(1, attempts + 1), delays, strict=False):
-            problem, retry = await self._attempt(payload)
+            problem, retry = await self._attempt(client, payload)
             if problem is None:
                 return
             if not retry or attempt == attempts:
@@ -107,11 +120,12 @@ class Webhook:
             log.warning("alert webhook: %s; retry %d in %.0f s", problem, attempt, delay)
             await asyncio.sleep(delay)  # backoff, not synchronisation
 
-    async def _attempt(self, payload: dict[str, Any]) -> tuple[str | None, bool]:
+    async def _attempt(self, client: httpx.AsyncClient, payload: dict[str, Any]
+                       ) -> tuple[str | None, bool]:
         """(None, _) when delivered, else (what went wrong, whether to try again)."""
         try:
-            response = await self._client.post(self.settings.webhook_url, json=payload)
-        except httpx.HTTPError as error:  # refused, timed out, reset: not delivered
+            response = await client.post(self.settings.webhook_url, json=payload)
+        except _httpx().HTTPError as error:  # refused, timed out, reset: not delivered
             return f"{type(error).__name__}: {error}", True
         if response.status_code >= 500 or response.status_code == 429:
             return f"HTTP {response.status_code}", True
