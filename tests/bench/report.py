@@ -194,8 +194,9 @@ def _bars(draw: ImageDraw.ImageDraw, box: tuple[int, int, int, int], title: str,
     if limit is not None:
         y = plot_bottom - limit * scale
         draw.line((left, y, right, y), fill=(198, 40, 40), width=2)
-        draw.text((left + 4, y + 4), f"target {limit:g} {unit}", fill=(198, 40, 40),
-                  font=_font(13))
+        # Above the line, in the gap after the first group's bars: clear of their labels.
+        draw.text((left + width * 0.86, y - 18), f"target {limit:g} {unit}",
+                  fill=(198, 40, 40), font=_font(13))
 
 
 def draw_chart(results: Results) -> None:
