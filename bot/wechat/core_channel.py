@@ -1,4 +1,4 @@
-"""Fix 10 of bot/wechat/compat.py: python-wechaty's gRPC calls carried by grpcio's C core.
+"""Fix 8 of bot/wechat/compat.py: python-wechaty's gRPC calls carried by grpcio's C core.
 
 python-wechaty's stubs (betterproto 1.x) ask a grpclib `Channel` for `request(...)` and use the
 stream it returns for one unary or one server-streaming call. grpclib speaks HTTP/2 in pure
@@ -17,6 +17,7 @@ Failures keep grpclib's meaning, on which the outbox's "never twice" rule rests
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from types import TracebackType
 from typing import Any
 
@@ -86,7 +87,9 @@ class CoreCall:
         self._method = method
         self._reply_type = reply_type
         self._timeout = timeout
-        self._metadata = tuple(metadata) if metadata else None
+        # grpclib takes a mapping or pairs (python-wechaty passes none); grpcio takes pairs.
+        pairs = metadata.items() if isinstance(metadata, Mapping) else metadata
+        self._metadata = tuple(pairs) if pairs else None
         self._call: Any = None
         self._streaming = isinstance(method, grpc.aio.UnaryStreamMultiCallable)
 
