@@ -21,10 +21,10 @@ from betterproto import FieldMetadata
 
 T = TypeVar("T", bound=betterproto.Message)
 
-STRINGS = {betterproto.TYPE_STRING}
+TEXT = {betterproto.TYPE_STRING, betterproto.TYPE_BYTES}  # length-delimited on the wire
 UNSIGNED = {betterproto.TYPE_ENUM, betterproto.TYPE_UINT32, betterproto.TYPE_UINT64}
 SIGNED = {betterproto.TYPE_INT32: 32, betterproto.TYPE_INT64: 64}
-PLAIN = STRINGS | UNSIGNED | set(SIGNED) | {betterproto.TYPE_BOOL, betterproto.TYPE_BYTES}
+PLAIN = TEXT | UNSIGNED | set(SIGNED) | {betterproto.TYPE_BOOL}
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,8 @@ class Layout:
     """A message class's fields by number: (name, proto type, repeated)."""
 
     fields: dict[int, tuple[str, str, bool]]
-    defaults: dict[str, Any]  # the scalar fields' zero values (repeated ones get a new list)
+    defaults: dict[str, Any]  # the scalar fields' zero values
+    lists: tuple[str, ...]  # the repeated fields (of strings), each a new list per message
 
 
 _layouts: dict[type, Layout | None] = {}
@@ -56,9 +57,8 @@ def decode(message_type: type[T], data: bytes) -> T:
 
 def _values(layout: Layout, data: bytes) -> dict[str, Any] | None:
     values = dict(layout.defaults)
-    for name, _, repeated in layout.fields.values():
-        if repeated:
-            values[name] = []
+    for name in layout.lists:
+        values[name] = []
     unknown = b""
     touched = False  # betterproto's "on the wire": set by its setattr, which appends skip
     position, end = 0, len(data)
@@ -82,10 +82,10 @@ def _values(layout: Layout, data: bytes) -> dict[str, Any] | None:
             touched = True
             continue
         name, proto_type, repeated = field
-        if proto_type in STRINGS or proto_type == betterproto.TYPE_BYTES:
+        if proto_type in TEXT:
             if wire_type != betterproto.WIRE_LEN_DELIM:
                 return None
-            if proto_type in STRINGS:
+            if proto_type == betterproto.TYPE_STRING:
                 value = value.decode("utf-8")
         elif wire_type != betterproto.WIRE_VARINT:
             return None  # e.g. a packed repeated number: betterproto's own parse knows it
@@ -124,9 +124,10 @@ def _layout_of(message_type: type) -> Layout | None:
         meta = FieldMetadata.get(field)
         repeated = defaults[field.name] is list
         if meta.group or meta.wraps or meta.proto_type not in PLAIN or (
-                repeated and meta.proto_type not in STRINGS):
+                repeated and meta.proto_type != betterproto.TYPE_STRING):
             return None
         fields[meta.number] = (field.name, meta.proto_type, repeated)
         if not repeated:
             zeros[field.name] = defaults[field.name]()
-    return Layout(fields, zeros)
+    lists = tuple(name for name, _, repeated in fields.values() if repeated)
+    return Layout(fields, zeros, lists)
