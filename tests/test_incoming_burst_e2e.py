@@ -60,3 +60,28 @@ async def test_a_burst_is_loaded_a_few_at_a_time_in_order_and_all_answered(
     assert most_in_flight == MESSAGES_LOADED_AT_ONCE
     # The loaders and the handlers under way, never a task for each of the 200 waiting.
     assert most_tasks <= tasks_before + 2 * MESSAGES_LOADED_AT_ONCE + 8
+
+
+async def test_a_message_loaded_late_is_still_handled_before_the_ones_after_it(
+    simulator: Simulator, running_bot: RunningBot
+) -> None:
+    puppet = running_bot.bot.connection._puppet
+    assert puppet is not None
+    real_load = puppet.message_payload
+    second_loaded = asyncio.Event()
+    first: list[str] = []
+
+    async def first_comes_back_last(message_id: str) -> Any:
+        if not first:  # the first message's payload arrives after the second's
+            first.append(message_id)
+            await second_loaded.wait()
+            return await real_load(message_id)
+        payload = await real_load(message_id)
+        second_loaded.set()
+        return payload
+
+    puppet.message_payload = first_comes_back_last  # type: ignore[method-assign]
+    await simulator.say(MEMBER, "电话？")
+    await simulator.say(MEMBER, "邮编？")
+    answers = [(await simulator.wait_for_sent(timeout=5)).text for _ in range(2)]
+    assert answers == ["电话/传真：0351-8224667", "邮政编码：030006"]

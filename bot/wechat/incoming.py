@@ -50,6 +50,11 @@ class LoadingQueue:
         self._waiting: deque[str] = deque()
         self._tasks: set[asyncio.Task[None]] = set()  # loaders and handlers (asyncio keeps
         self._loaders = 0                              # only weak references to tasks)
+        # Loads finish in any order; handlers start in the order the messages came (a member's
+        # "#删除 x" then "确认"): a payload loaded early waits here for those before it.
+        self._taken = 0  # ids taken from the queue so far
+        self._handed = 0  # ids whose payload has been handed on (or dropped)
+        self._loaded: dict[int, tuple[str, Any]] = {}
 
     def add(self, message_id: str) -> None:
         self._waiting.append(message_id)
@@ -61,6 +66,14 @@ class LoadingQueue:
         """Forget the ids not loaded yet (the connection they came on has ended)."""
         self._waiting.clear()
 
+    def _hand_on(self) -> None:
+        """Start the handlers of the payloads whose turn has come, in order."""
+        while self._handed in self._loaded:
+            message_id, raw = self._loaded.pop(self._handed)
+            self._handed += 1
+            if raw is not None:  # its handler may take long (#发布 waits for the post)
+                self._start(self.handle(message_id, raw))
+
     def _start(self, work: Awaitable[None]) -> None:
         task: asyncio.Task[None] = asyncio.ensure_future(work)
         self._tasks.add(task)
@@ -69,14 +82,16 @@ class LoadingQueue:
     async def _loader(self) -> None:
         try:
             while self._waiting:
-                message_id = self._waiting.popleft()
+                message_id, turn = self._waiting.popleft(), self._taken
+                self._taken += 1
+                raw = None
                 try:
                     raw = await self.load(message_id)
                 except Exception:  # a loader that died would leave the queue unread
                     log.exception("loading message %s failed unexpectedly", message_id)
-                    continue
-                if raw is not None:  # its handler may take long (#发布 waits for the post)
-                    self._start(self.handle(message_id, raw))
+                finally:  # even cancelled: the payloads after it must not wait for ever
+                    self._loaded[turn] = message_id, raw
+                    self._hand_on()
         finally:
             self._loaders -= 1
 
