@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
+import shutil
 import tempfile
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -44,7 +46,9 @@ def settings_for(endpoint: str, token: str = TOKEN, home: Path | None = None,
     """The tests' config.toml (tests/fixtures) pointed at a test gateway, sending without pauses, with its
     data and post directories in `home` (a new temporary directory by default)."""
     shipped = load_settings(TEST_CONFIG, environ={})
-    home = home or Path(tempfile.mkdtemp(prefix="chamber-test-"))
+    if home is None:
+        home = Path(tempfile.mkdtemp(prefix="chamber-test-"))
+        atexit.register(shutil.rmtree, home, ignore_errors=True)  # 2,700 folders a week else
     (home / "announcements").mkdir(exist_ok=True)
     updates: dict[str, Any] = {
         "base_dir": home,
