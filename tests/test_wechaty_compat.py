@@ -367,3 +367,21 @@ def test_fix11_pyee_does_not_import_trio_even_where_it_is_installed() -> None:
     fixed = subprocess.run([sys.executable, "-c", check.format("bot.wechat.compat")],
                            capture_output=True, text=True, check=True)
     assert (bare.stdout.split(), fixed.stdout.split()) == (["True", "True"], ["False", "True"])
+
+
+# --- fix 12: grpclib's HTTP/2 left unloaded ----------------------------------------------------
+
+
+def test_fix12_grpclibs_http2_is_not_loaded_and_grpclib_client_still_imports() -> None:
+    check = ("import sys, {}, wechaty_puppet_service.puppet as service; "
+             "print('h2' in sys.modules, 'grpclib.client' in sys.modules, "
+             "service.Channel.__module__); "
+             "import grpclib.client; print(grpclib.client.Channel.__module__)")
+    fixed = subprocess.run([sys.executable, "-c", check.format("bot.wechat.compat")],
+                           capture_output=True, text=True, check=True)
+    assert fixed.stdout.split() == ["False", "False", "bot.wechat.core_channel",
+                                    "grpclib.client"]
+    if sys.version_info < (3, 13):  # without compat, puppet-service needs telnetlib (fix 9)
+        bare = subprocess.run([sys.executable, "-c", check.format("sys")],
+                              capture_output=True, text=True, check=True)
+        assert bare.stdout.split() == ["True", "True", "grpclib.client", "grpclib.client"]

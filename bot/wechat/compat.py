@@ -33,6 +33,8 @@ named, says why, and has its own test in tests/test_wechaty_compat.py:
    message; plain replies are decoded straight into the instance (bot/wechat/replies.py).
 11. memory: pyee 8 (puppet-service's event emitter) imports trio wherever it is installed (the
    test tools bring it), 6 MB for a TrioEventEmitter nobody uses; its import is skipped.
+12. memory: puppet-service imports grpclib's client, and with it grpclib's pure-Python HTTP/2
+   (h2, hpack), only for the name of the channel class fix 8 replaces: 1.5 MB left unloaded.
 
 What we avoid rather than patch: the `Wechaty` class (its plugin manager starts an APScheduler
 with a job store in .wechaty/ and a web server on port 5000, reconnects with a hard-coded
@@ -94,7 +96,24 @@ _install_telnetlib_stand_in()
 # pyee's __init__ tries `from pyee._trio import TrioEventEmitter` and skips it on ImportError.
 sys.modules.setdefault("pyee._trio", None)  # type: ignore[arg-type]
 
-import wechaty_puppet_service.puppet as _service  # noqa: E402
+# --- fix 12: grpclib's HTTP/2 left unloaded (before anything imports wechaty_puppet_service) --
+# puppet-service imports grpclib.client only to name the Channel class that fix 8 replaces;
+# that import brings grpclib's pure-Python HTTP/2 (h2, hpack, hyperframe): 1.5 MB of a bot
+# that never uses it. While puppet-service imports, the name is CoreChannel, which is what its
+# channel is; afterwards `import grpclib.client` (the simulator, tests) gets the real module.
+from bot.wechat.core_channel import CoreChannel  # noqa: E402
+
+_naming_the_channel = "grpclib.client" not in sys.modules
+if _naming_the_channel:
+    _client_stand_in = ModuleType("grpclib.client", "Stand-in while puppet-service imports.")
+    vars(_client_stand_in)["Channel"] = CoreChannel
+    sys.modules["grpclib.client"] = _client_stand_in
+try:
+    import wechaty_puppet_service.puppet as _service
+finally:
+    if _naming_the_channel:
+        del sys.modules["grpclib.client"]
+
 from grpclib.const import Status  # noqa: E402
 from grpclib.exceptions import GRPCError  # noqa: E402
 from wechaty_grpc.wechaty import PuppetStub  # noqa: E402
@@ -104,7 +123,6 @@ from wechaty_puppet.schemas.base import BaseDataClass  # noqa: E402
 from wechaty_puppet_service import PuppetService  # noqa: E402
 from wechaty_puppet_service.utils import extract_host_and_port  # noqa: E402
 
-from bot.wechat.core_channel import CoreChannel  # noqa: E402
 from bot.wechat.event_check import decodable  # noqa: E402
 
 __all__ = [
