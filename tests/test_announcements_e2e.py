@@ -330,15 +330,19 @@ async def test_kill_9_between_two_parts_never_sends_a_part_twice(
     from tests.bot_process import BotProcess, write_config
 
     paragraphs = [f"第{n}部分：" + "会员企业踊跃参与公益活动。" * 30 for n in range(1, 4)]
-    due = (shanghai_now() + timedelta(seconds=3)).replace(microsecond=0)
-    write_post(tmp_path, "series", f'title = "三段公告"\nschedule = "{due:%Y-%m-%d %H:%M:%S}"',
-               "\n\n".join(paragraphs))
     config = write_config(tmp_path, simulator.endpoint, "sim-token", {
         "per_chat_interval_seconds = 3": "per_chat_interval_seconds = 2",
         "max_text_length = 2000": "max_text_length = 500",
     })
     first = BotProcess(config, "sim-token")
-    await first.start()
+    # The post is written once the bot runs (its hot reload picks it up), so that a slow start
+    # on a busy machine cannot pass its time: a one-off already past at start is not sent.
+    await first.start_logged_in(timeout=30)
+    due = (shanghai_now() + timedelta(seconds=5)).replace(microsecond=0)
+    staged = write_post(tmp_path / "staging", "series",
+                        f'title = "三段公告"\nschedule = "{due:%Y-%m-%d %H:%M:%S}"',
+                        "\n\n".join(paragraphs))
+    staged.replace(tmp_path / "announcements" / staged.name)  # whole, as an editor saves it
     part_one = await simulator.wait_for_sent(to(PRESIDENTS), timeout=20)
     first.kill_9()  # the next part is two seconds away
     assert await first.wait() == -9
