@@ -97,16 +97,27 @@ async def test_publishing_from_the_web_while_chat_publishes_sends_the_post_once(
     running: RunningBot = await start_bot(settings_for(
         simulator.endpoint, home=tmp_path, sending={"per_chat_interval_seconds": 1.0}))
     async with signed_in(running, simulator, ADMIN) as client:
+        # The admin opens the confirmation before the secretary's #发布 ...
+        page = (await client.get("/posts/long/publish")).text
+        form = dict(re.findall(r'name="(csrf|confirm|again)" value="([^"]*)"', page))
+        assert "确认发布" in page and "again" not in form, page
         await simulator.say(SECRETARY, "#发布 long")
         # Part 2 on the wire: part 1 is in the ledger (parts go one after the other, each once
         # the one before is recorded), and part 3 is still a pause away: publishing goes on.
         for _ in range(2):
             await simulator.wait_for_sent(to(PRESIDENTS))
-        page = (await client.get("/posts/long/publish")).text  # 再次发布: a part went out today
-        form = dict(re.findall(r'name="(csrf|confirm|again)" value="([^"]*)"', page))
-        assert form.get("again") == "1", page
+        # ... meanwhile the console says it is going out, and offers no second publish ...
+        post_page = (await client.get("/posts/long")).text
+        assert "正在发布，发完后刷新本页就能看到结果。" in post_page
+        assert re.search(r'<button id="publish" class="primary" disabled', post_page)
+        assert "正在发布，不用再点发布。" in (await client.get("/posts/long/publish")).text
+        # ... and the confirmation opened before is refused, not taken for "sent today";
+        # so is the secretary's second #发布 (it used to suggest "#发布 long 再次").
         answer = await client.post("/posts/long/publish", data=form)
-        assert "正在发布，这次没有重复发送" in answer.text
+        assert "正在发布，这次没有重复发送" in answer.text, answer.text
+        await simulator.say(SECRETARY, "#发布 long")
+        assert (await simulator.wait_for_sent(to(SECRETARY))).text == (
+            "“会长办公会纪要”正在发布，这次没有重复发送；发完后会告诉您结果。")
     done = await simulator.wait_for_sent(to(SECRETARY), timeout=30)
     assert done.text.startswith("已发布“会长办公会纪要”到 1 个群，共 ")
     parts = int(done.text.split("共 ")[1].split(" 条")[0])

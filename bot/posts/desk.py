@@ -233,12 +233,12 @@ class PostDesk:
         groups = self.publisher.target_groups(post)
         if not groups:
             raise UserError(f"“{post.title}”的目标群都找不到，请检查公告文件的 groups。")
+        if self.is_publishing(post_id):  # before "sent today": its parts are going out now
+            raise UserError(f"“{post.title}”正在发布，这次没有重复发送；发完后会告诉您结果。")
         now = self.now()
         midnight = now.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
         if not again and any(self.store.sent_since(post.id, g, midnight) for g in groups):
             raise UserError(f"“{post.title}”今天已经发过了。确需再发一次，请发送：#发布 {post_id} 再次")
-        if post_id in self._publishing:  # from chat and the web alike: one desk, one set
-            raise UserError(f"“{post.title}”正在发布，这次没有重复发送；发完后会告诉您结果。")
         slot = f"manual:{now.isoformat()}"  # unique per request
         self.store.audit(actor, "publish", post_id, slot, self.source)
         self._publishing.add(post_id)
@@ -246,6 +246,11 @@ class PostDesk:
             return await self.publisher.run(post, slot, groups)
         finally:
             self._publishing.discard(post_id)
+
+    def is_publishing(self, post_id: str) -> bool:
+        """Whether #发布 or the console is sending this post right now (from chat and the web
+        alike: one desk, one set)."""
+        return post_id in self._publishing
 
     def preview(self, post_id: str, chat_id: str) -> list[asyncio.Future[Outcome]]:
         return self.publisher.preview(self.get(post_id), chat_id)

@@ -128,6 +128,8 @@ def routes(web: Web) -> list[BaseRoute]:
         viewer = web.viewer(request)
         post = web.post(request)
         try:
+            if desk.is_publishing(post.id):
+                raise UserError(f"“{post.title}”正在发布，不用再点发布。发完后刷新公告页面就能看到结果。")
             if post.meta.review:
                 raise UserError(f"“{post.title}”还有 {len(post.meta.review)} 处待核对，暂不能发布："
                                 + "".join(f"\n{n}. {flag}" for n, flag
@@ -157,7 +159,8 @@ def routes(web: Web) -> list[BaseRoute]:
             try:
                 report = await desk.publish_now(viewer.user_id, post.id, again=again)
             except UserError:
-                if not again and sent_today(post) is not None:  # from another page meanwhile
+                publishing = desk.is_publishing(post.id)  # its own sentence says so
+                if not again and not publishing and sent_today(post) is not None:
                     return Done(f"“{post.title}”今天已经发过了，这次没有发送。"
                                 "确需再发一次，请点“再次发布”。", False, post.id, offer="again")
                 raise

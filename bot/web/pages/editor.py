@@ -178,7 +178,8 @@ class PostPages:
             "runs": post.rule.next_runs(web.now(), 3) if post.rule else [],
             "groups": group_names(web, post), "last_change": last,
             "changed_by": await web.name_of(last.actor_id) if last else "",
-            "changed_at": datetime.fromtimestamp(last.at, web.tz) if last else None}
+            "changed_at": datetime.fromtimestamp(last.at, web.tz) if last else None,
+            "publishing": web.desk.is_publishing(post.id)}
 
 
 def routes(web: Web) -> list[BaseRoute]:
