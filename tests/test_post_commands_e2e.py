@@ -110,6 +110,8 @@ async def test_publishing_from_the_web_while_chat_publishes_sends_the_post_once(
         post_page = (await client.get("/posts/long")).text
         assert "正在发布，发完后刷新本页就能看到结果。" in post_page
         assert re.search(r'<button id="publish" class="primary" disabled', post_page)
+        assert re.search(r'class="badge[^"]*" id="status">正在发布<', post_page), post_page
+        assert re.search(r'class="badge[^"]*">正在发布<', (await client.get("/")).text)
         assert "正在发布，不用再点发布。" in (await client.get("/posts/long/publish")).text
         # ... and the confirmation opened before is refused, not taken for "sent today";
         # so is the secretary's second #发布 (it used to suggest "#发布 long 再次").

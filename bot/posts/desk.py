@@ -71,7 +71,9 @@ class PostDesk:
         return self.library.sorted()
 
     def status(self, post: Post) -> str:
-        """草稿待核对 / 已暂停 / 已定时 / 已发送 (with the time) / 未定时, for lists."""
+        """正在发布 / 草稿待核对 / 已暂停 / 已定时 / 已发送 (with the time) / 未定时, for lists."""
+        if self.is_publishing(post.id):
+            return "正在发布"
         if post.meta.review:
             return f"草稿待核对（{len(post.meta.review)} 处）"
         if post.meta.paused:

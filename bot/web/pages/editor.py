@@ -44,7 +44,7 @@ CHANGED_MEANWHILE = ("这条公告在你打开这一页之后被改过（在微�
                      "核对后再点一次“保存”即以你填写的为准。")
 NEW = "new"  # /posts/new: a post named "new" is still reachable by its number
 # The desk's status words (PostDesk.status) -> the badge's class in console.css.
-BADGES = {"草稿待核对": "review", "已暂停": "paused", "已定时": "scheduled", "已发送": "sent"}
+BADGES = {"正在发布": "scheduled", "草稿待核对": "review", "已暂停": "paused", "已定时": "scheduled", "已发送": "sent"}
 
 
 class PostPages:

@@ -22,10 +22,13 @@ class PostRow:
     next_run: datetime | None
     last_sent: datetime | None
     groups: str
+    publishing: bool = False
 
     @property
     def status(self) -> tuple[str, str]:
         """(word, badge class), in the desk's order (PostDesk.status, which chat lists show)."""
+        if self.publishing:
+            return "正在发布", "scheduled"
         if self.post.meta.review:
             return f"草稿待核对（{len(self.post.meta.review)} 处）", "review"
         if self.post.meta.paused:
@@ -54,7 +57,8 @@ def rows(web: Web, query: str) -> list[PostRow]:
         sent = sent_times.get(post.id)
         found.append(PostRow(
             number, post, desk.next_run(post.id),
-            datetime.fromtimestamp(sent, web.tz) if sent else None, group_names(web, post)))
+            datetime.fromtimestamp(sent, web.tz) if sent else None, group_names(web, post),
+            desk.is_publishing(post.id)))
     return found
 
 
