@@ -180,22 +180,24 @@ def _bars(draw: ImageDraw.ImageDraw, box: tuple[int, int, int, int], title: str,
     scale = (plot_bottom - top) / highest
     draw.line((left, plot_bottom, right, plot_bottom), fill="black")
     width = (right - left) / len(groups)
+    limit_y = plot_bottom - limit * scale if limit is not None else None
     for i, (label, bars) in enumerate(groups):
         x0 = left + i * width + width * 0.15
         bar = width * 0.7 / len(bars)
         for j, (series, value) in enumerate(bars):
-            x = x0 + j * bar
-            draw.rectangle((x, plot_bottom - value * scale, x + bar - 4, plot_bottom),
-                           fill=COLOURS[series])
-            draw.text((x, plot_bottom - value * scale - 18), f"{value:.3g}", fill="black",
-                      font=_font(13))
+            x, bar_top = x0 + j * bar, plot_bottom - value * scale
+            draw.rectangle((x, bar_top, x + bar - 4, plot_bottom), fill=COLOURS[series])
+            if limit_y is not None and bar_top - 20 < limit_y < bar_top + 2:
+                # The target line would cross the figure above the bar: write it inside.
+                draw.text((x + 2, bar_top + 4), f"{value:.3g}", fill="white", font=_font(13))
+            else:
+                draw.text((x, bar_top - 18), f"{value:.3g}", fill="black", font=_font(13))
         draw.multiline_text((left + i * width + 6, plot_bottom + 6), label, fill="black",
                             font=_font(13))
-    if limit is not None:
-        y = plot_bottom - limit * scale
-        draw.line((left, y, right, y), fill=(198, 40, 40), width=2)
+    if limit is not None and limit_y is not None:
+        draw.line((left, limit_y, right, limit_y), fill=(198, 40, 40), width=2)
         # Above the line, in the gap after the first group's bars: clear of their labels.
-        draw.text((left + width * 0.86, y - 18), f"target {limit:g} {unit}",
+        draw.text((left + width * 0.86, limit_y - 18), f"target {limit:g} {unit}",
                   fill=(198, 40, 40), font=_font(13))
 
 
