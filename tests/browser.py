@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
@@ -27,6 +28,22 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 DESKTOP, PHONE = (1280, 900), (375, 812)
 WAIT_SECONDS = 10.0
+# What chromedriver says when the page is replaced while it looks at an element (a click that
+# navigates, then a wait on the next page): the wait looks again, as for a stale element.
+NAVIGATING = "does not belong to the document"
+
+
+def _across_navigation(condition: Callable[[Any], T]) -> Callable[[Any], T | bool]:
+    def check(driver: Any) -> T | bool:
+        try:
+            return condition(driver)
+        except StaleElementReferenceException:
+            return False
+        except WebDriverException as error:
+            if NAVIGATING in (error.msg or ""):
+                return False
+            raise
+    return check
 
 T = TypeVar("T")
 
@@ -48,13 +65,16 @@ class Browser:
     async def find(self, css: str) -> WebElement:
         """The element once it is on the page (htmx may bring it a moment later)."""
         wait = WebDriverWait(self.driver, WAIT_SECONDS)
-        return await self._run(
-            lambda: wait.until(expected_conditions.presence_of_element_located((By.CSS_SELECTOR, css))))
+        found = await self._run(lambda: wait.until(_across_navigation(
+            expected_conditions.presence_of_element_located((By.CSS_SELECTOR, css)))))
+        assert isinstance(found, WebElement)
+        return found
 
     async def click(self, css: str) -> None:
         wait = WebDriverWait(self.driver, WAIT_SECONDS)
-        element = await self._run(
-            lambda: wait.until(expected_conditions.element_to_be_clickable((By.CSS_SELECTOR, css))))
+        element = await self._run(lambda: wait.until(_across_navigation(
+            expected_conditions.element_to_be_clickable((By.CSS_SELECTOR, css)))))
+        assert isinstance(element, WebElement)
         await self._run(element.click)
 
     async def type(self, css: str, text: str, clear: bool = True) -> None:
@@ -71,8 +91,8 @@ class Browser:
         """The element's text once it contains `text`."""
         wait = WebDriverWait(self.driver, WAIT_SECONDS)
         located = (By.CSS_SELECTOR, css)
-        await self._run(lambda: wait.until(
-            expected_conditions.text_to_be_present_in_element(located, text)))
+        await self._run(lambda: wait.until(_across_navigation(
+            expected_conditions.text_to_be_present_in_element(located, text))))
         return await self.text(css)
 
     async def url(self) -> str:
