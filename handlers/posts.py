@@ -114,7 +114,7 @@ class PostCommands:
     @command("删除", "delete", role=A, usage="#删除 编号 确认", summary="删除公告（可用 #还原 找回）",
              example=f"#删除 {EXAMPLE_ID} 确认", place=PRIVATE)
     async def delete(self, call: Call) -> None:
-        post = self.desk.get(call.arg(0, "公告编号"))
+        post = self.desk.deletable(call.arg(0, "公告编号"))
         if len(call.args) < 2 or call.args[1] not in CONFIRM:
             call.answer(f"确定要删除“{post.title}”（{post.id}）吗？{self.desk.status(post)}。"
                         f"确认请发送：#删除 {post.id} 确认")

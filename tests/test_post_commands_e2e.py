@@ -92,10 +92,11 @@ async def test_delete_asks_for_a_confirmation_and_restore_brings_the_post_back(
 async def test_publishing_from_the_web_while_chat_publishes_sends_the_post_once(
     tmp_path: Path, simulator: Simulator, start_bot: Any
 ) -> None:
+    # Six parts two seconds apart: the checks below happen while parts are still to go.
     write_post(tmp_path, "long", 'title = "会长办公会纪要"',
-               "\n\n".join(f"第{n}段。" + "会议议定事项。" * 60 for n in range(12)))
+               "\n\n".join(f"第{n}段。" + "会议议定事项。" * 60 for n in range(24)))
     running: RunningBot = await start_bot(settings_for(
-        simulator.endpoint, home=tmp_path, sending={"per_chat_interval_seconds": 1.0}))
+        simulator.endpoint, home=tmp_path, sending={"per_chat_interval_seconds": 2.0}))
     async with signed_in(running, simulator, ADMIN) as client:
         # The admin opens the confirmation before the secretary's #发布 ...
         page = (await client.get("/posts/long/publish")).text
@@ -103,7 +104,7 @@ async def test_publishing_from_the_web_while_chat_publishes_sends_the_post_once(
         assert "确认发布" in page and "again" not in form, page
         await simulator.say(SECRETARY, "#发布 long")
         # Part 2 on the wire: part 1 is in the ledger (parts go one after the other, each once
-        # the one before is recorded), and part 3 is still a pause away: publishing goes on.
+        # the one before is recorded), and four parts are still to go: publishing goes on.
         for _ in range(2):
             await simulator.wait_for_sent(to(PRESIDENTS))
         # ... meanwhile the console says it is going out, and offers no second publish ...
@@ -113,13 +114,20 @@ async def test_publishing_from_the_web_while_chat_publishes_sends_the_post_once(
         assert re.search(r'class="badge[^"]*" id="status">正在发布<', post_page), post_page
         assert re.search(r'class="badge[^"]*">正在发布<', (await client.get("/")).text)
         assert "正在发布，不用再点发布。" in (await client.get("/posts/long/publish")).text
+        # Deleting would not stop the parts still to go: refused, on the web and in chat (the
+        # chat answer is queued behind the post's parts: read below).
+        refusal = "“会长办公会纪要”正在发布，现在不能删除。请等发完后再删除。"
+        assert refusal in (await client.get("/posts/long/delete")).text
+        await simulator.say(ADMIN, "#删除 long 确认")
         # ... and the confirmation opened before is refused, not taken for "sent today";
         # so is the secretary's second #发布 (it used to suggest "#发布 long 再次").
         answer = await client.post("/posts/long/publish", data=form)
         assert "正在发布，这次没有重复发送" in answer.text, answer.text
         await simulator.say(SECRETARY, "#发布 long")
-        assert (await simulator.wait_for_sent(to(SECRETARY))).text == (
+        assert (await simulator.wait_for_sent(to(SECRETARY), timeout=30)).text == (
             "“会长办公会纪要”正在发布，这次没有重复发送；发完后会告诉您结果。")
+    assert (await simulator.wait_for_sent(to(ADMIN), timeout=30)).text == refusal
+    assert (tmp_path / "announcements" / "long.md").exists()
     done = await simulator.wait_for_sent(to(SECRETARY), timeout=30)
     assert done.text.startswith("已发布“会长办公会纪要”到 1 个群，共 ")
     parts = int(done.text.split("共 ")[1].split(" 条")[0])

@@ -188,9 +188,16 @@ class PostDesk:
         edit_post_file(post.path, pause)
         return self._changed(actor, "pause" if paused else "resume", post_id)
 
+    def deletable(self, post_id: str) -> Post:
+        """The post, unless it is being sent now: deleting would not stop the parts to go."""
+        post = self.get(post_id)
+        if self.is_publishing(post.id):
+            raise UserError(f"“{post.title}”正在发布，现在不能删除。请等发完后再删除。")
+        return post
+
     def delete(self, actor: str, post_id: str) -> Path:
         """Move the file to the trash in the data directory (`restore` brings it back)."""
-        post = self.get(post_id)
+        post = self.deletable(post_id)
         self.trash.mkdir(parents=True, exist_ok=True)
         stamp = self.now().strftime("%Y%m%d-%H%M%S")
         target = self.trash / f"{post.id}.{stamp}{SUFFIX}"

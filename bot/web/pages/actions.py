@@ -213,6 +213,10 @@ def routes(web: Web) -> list[BaseRoute]:
     async def delete_page(request: Request) -> Response:
         viewer = web.viewer(request, A)
         post = web.post(request)
+        try:
+            desk.deletable(post.id)
+        except UserError as error:
+            return refused(request, viewer, post, error)
         return confirm(request, viewer, post, DELETE, "删除公告",
                        f"确定要删除“{post.title}”（{post.id}）吗？它现在{desk.status(post)}；"
                        "删除后不会再发送。删除的公告在回收站里，可以还原。", "确认删除",
