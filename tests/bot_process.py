@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
 from pathlib import Path
 
 from tests.conftest import REPO, TEST_CONFIG
+
+# Every bot process started, so that one a failing test leaves running is killed when its test
+# ends (conftest.py): a bot left over keeps polling its gateway port and its data folder.
+_started: list[int] = []
+
+
+def kill_leftovers() -> None:
+    while _started:
+        with contextlib.suppress(ProcessLookupError):  # it ended, as most do
+            os.kill(_started.pop(), signal.SIGKILL)
 
 
 def write_config(home: Path, endpoint: str, token: str, replacements: dict[str, str]) -> Path:
@@ -45,6 +56,7 @@ class BotProcess:
             sys.executable, "-m", "bot", "run", "--config", str(self.config), env=env,
             cwd=self.config.parent, stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+        _started.append(self.process.pid)
         self._reader = asyncio.create_task(self._read())
 
     async def _read(self) -> None:

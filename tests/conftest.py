@@ -6,9 +6,10 @@ import asyncio
 import atexit
 import os
 import shutil
+import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,14 @@ PRESIDENTS = "presidents@chatroom"
 TEA = "tea@chatroom"
 BOT_ID = "wxid_chamber_bot"
 BOT_NAME = "商会小助手"
+
+
+@pytest.fixture(autouse=True)
+def _no_bot_process_outlives_its_test() -> Iterator[None]:
+    yield
+    started = sys.modules.get("tests.bot_process")  # imported by the tests that start one
+    if started is not None:
+        started.kill_leftovers()
 
 
 def settings_for(endpoint: str, token: str = TOKEN, home: Path | None = None,
